@@ -1,0 +1,1 @@
+"""Getting bytes in: crawling portals, archiving raw documents, reading documents into blocks."""
