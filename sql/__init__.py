@@ -60,6 +60,6 @@ def connect(data_dir: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
         return duckdb.connect(str(data_dir / DB_NAME), read_only=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(data_dir / DB_NAME))
-    if apply_migrations(con):
-        create_views(con)
+    apply_migrations(con)
+    create_views(con)  # views are CREATE OR REPLACE: cheap, and always match the code
     return con

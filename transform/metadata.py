@@ -1,0 +1,132 @@
+"""Unit name, report year and template (spec §1, §10). The year is never max(year in text).
+
+Year priority: the title's `YYYY年(度)` → the statistics period → `YYYY年，我镇…` in §一 → a body phrase
+`YYYY年(度)…政府信息公开…报告` → the file name. Unit: the title with the year, 人民政府 and the report
+words stripped; failing that, body phrases (与X党政办联系, 现将X20XX年…, 公布20XX年X政府信息公开…).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .labels import norm
+from .sections import Document
+from .vocab import GOV2019_MARKERS, GOV2021_MARKERS
+
+_YEAR = r"((?:19|20)\d{2})"
+_TITLE_WORDS = re.compile(
+    r"(政府)?(信息公开|政务公开)(工作)?(年度)?(工作)?(报告|年报)|年度报告|工作年度报|工作告年度报|工作报告")
+_TITLE_HINT = re.compile(r"(政府)?信息公开.{0,6}(年度|年报|报告)|年度报告|年报")
+_TITLE_YEAR = re.compile(_YEAR + r"\s*年\s*度?")
+_PERIOD = re.compile(r"统计期限?(?:为|自|从)?" + _YEAR + r"\s*年\s*1\s*月\s*1\s*日")
+_FIRST_PERSON = re.compile(_YEAR + r"\s*年\s*(?:度)?\s*[,，]?\s*(?:我|本)(?:镇|乡|街道|单位|局|委|办|区|县|市|部门|中心)")
+_BODY_REPORT = re.compile(_YEAR + r"\s*年\s*度?\s*([^\s，,。；;、“”]{0,20}?)\s*政府信息公开(?:工作)?(?:年度)?(?:工作)?报告")
+_FILE_YEAR = re.compile(_YEAR + r"\s*年?")
+_UNIT_BODY = (
+    re.compile(r"与([^\s，,。；;、与]{2,20}?)(?:人民政府)?(?:党政办公室|党政办|政府办公室|办公室)联系"),
+    re.compile(r"现将([^\s，,。；;、]{2,20}?)" + _YEAR + r"\s*年"),
+    re.compile(_YEAR + r"\s*年\s*[,，]\s*([^\s，,。；;、]{2,20}?)人民政府"),
+)
+_ADMIN_SPLIT = re.compile(r"(.+?(?:自治区|省|自治州|地区|盟|市|州|县|区|旗))(?=.+(?:镇|乡|街道|苏木|办事处|局|委|办|中心))")
+_PROVINCE_REG = re.compile(r"《((?:[^《》]{2,4}?)(?:省|自治区|市))(?:政府信息公开|政务公开)[^《》]{0,8}》")
+_AREA_CODE = re.compile(r"(?<!\d)(0\d{2,3})[-－—]\d{7,8}(?!\d)")
+_COUNTY_IN_TEXT = re.compile(r"(?:在|的|、|，|,|利用|依托|通过|是|由)([\u4e00-\u9fa5]{2,5}?(?:县|区|旗|市))(?:人民)?政府(?:门户)?网站")
+
+
+def detect_template(doc: Document) -> str:
+    text = "".join(t.norm for t in doc.tokens if not t.is_value)
+    n19 = sum(1 for m in GOV2019_MARKERS if m in text)
+    n21 = sum(1 for m in GOV2021_MARKERS if m in text)
+    if n21 or n19:
+        return "gov2021" if n21 >= n19 else "gov2019"
+    # §三 (六)其他处理 with sub-items only exists in gov2021
+    if "无正当理由逾期不补正" in text or "逾期未按收费通知" in text:
+        return "gov2021"
+    return "unknown"
+
+
+def _title_lines(doc: Document, title: str | None) -> str:
+    """The title: the reader's title, else the first lines before §一 (joining a broken title)."""
+    head = [ln for ln in doc.head_text().split("\n") if ln.strip()]
+    cands: list[str] = []
+    for i, ln in enumerate(head[:6]):
+        joined = ln
+        if i + 1 < len(head) and not re.search(r"(报告|年报)\s*$", ln) and len(ln) < 60:
+            joined = ln + head[i + 1]  # "洛浦县…2023 年政府信息公开" / "工作年度报告"
+        if _TITLE_HINT.search(norm(joined)) and len(norm(joined)) < 70:
+            cands.append(joined)
+            break
+        if i == 0 and not _TITLE_HINT.search(norm(ln)) and i + 1 < len(head) and _TITLE_HINT.search(norm(head[1])):
+            cands.append(ln + head[1])  # "苏店镇人民政府" / "2024年政府信息公开工作年度报告"
+            break
+    if title and _TITLE_HINT.search(norm(title)):
+        cands.insert(0, title)
+    return cands[0] if cands else ""
+
+
+def unit_from_title(title: str) -> str | None:
+    t = norm(unicodedata.normalize("NFKC", title))
+    t = re.sub(r"^#+", "", t)
+    t = _TITLE_YEAR.sub("", t, count=1)
+    t = re.sub(r"^(关于)", "", t)
+    m = _TITLE_WORDS.search(t)
+    if m:
+        t = t[:m.start()]
+    t = re.sub(r"(人民政府|政府)$", "", t).strip("_-—:：()（）")
+    t = re.sub(r"^\d{4}年度?", "", t)
+    return t or None
+
+
+def unit_and_year(doc: Document, *, title: str | None, filename: str | None) -> dict:
+    out: dict = {"unit": None, "year": None, "title": None, "unit_evidence": None, "year_evidence": None}
+    ttl = _title_lines(doc, title)
+    if ttl:
+        out["title"] = re.sub(r"\s+", " ", ttl).strip()
+        m = _TITLE_YEAR.search(unicodedata.normalize("NFKC", ttl))
+        if m:
+            out["year"], out["year_evidence"] = int(m.group(1)), "title"
+        unit = unit_from_title(ttl)
+        if unit and len(unit) >= 2:
+            out["unit"], out["unit_evidence"] = unit, "title"
+    body = unicodedata.normalize("NFKC", "\n".join(doc.line_text))
+    if out["year"] is None:
+        for rx, ev in ((_PERIOD, "statistics_period"), (_FIRST_PERSON, "body_first_person"),
+                       (_BODY_REPORT, "body_report_phrase")):
+            m = rx.search(body)
+            if m:
+                out["year"], out["year_evidence"] = int(m.group(1)), ev
+                break
+    if out["year"] is None and filename:
+        m = _FILE_YEAR.search(filename)
+        if m and 2007 <= int(m.group(1)) <= 2035:
+            out["year"], out["year_evidence"] = int(m.group(1)), "filename"
+    if out["unit"] is None:
+        m = _BODY_REPORT.search(body)
+        if m and len(m.group(2)) >= 2:
+            out["unit"], out["unit_evidence"] = re.sub(r"(人民政府|政府)$", "", m.group(2)), "body"
+        else:
+            for rx in _UNIT_BODY:
+                m = rx.search(body)
+                if m:
+                    name = m.group(1) if not m.group(1).isdigit() else m.group(2)
+                    out["unit"], out["unit_evidence"] = re.sub(r"(人民政府|政府)$", "", name), "body"
+                    break
+    return out
+
+
+def hints(doc: Document, unit: str | None) -> dict:
+    """Evidence for placing the unit in the admin hierarchy (resolved in the warehouse)."""
+    body = unicodedata.normalize("NFKC", "\n".join(doc.line_text))
+    county = None
+    if unit:
+        m = _ADMIN_SPLIT.match(unit)
+        if m:
+            county = m.group(1)
+    if county is None:
+        m = _COUNTY_IN_TEXT.search(body)
+        if m:
+            county = m.group(1)
+    m = _PROVINCE_REG.search(body)
+    codes = sorted(set(_AREA_CODE.findall(body)))
+    return {"county_hint": county, "province_hint": m.group(1) if m else None, "phone_area_codes": codes}

@@ -1,0 +1,65 @@
+"""One document's bytes → an Extraction (metadata, cell records, narrative figures, checks).
+
+This is the whole of `transform` seen from outside: readers (extract.readers) produce blocks, and
+everything after that is deterministic label-driven mapping. Errors reading the bytes raise
+ReaderError; a document that reads but has no recognisable table still returns an Extraction, with
+`table_found` checks failing so it is visible, never silently empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from extract.readers import read_document
+from extract.readers.base import Limits
+
+from . import EXTRACTOR_VERSION
+from .checks import run_checks
+from .metadata import detect_template, hints, unit_and_year
+from .narrative import extract_narrative
+from .records import CheckRecord, Extraction, ReportMeta
+from .schema import tables
+from .sections import build
+from .tables import map_tables
+
+
+def extract_bytes(data: bytes, *, source: str, filename: str | None = None, content_type: str | None = None,
+                  limits: Limits | None = None) -> Extraction:
+    sha = hashlib.sha256(data).hexdigest()
+    name = filename or Path(source).name
+    result = read_document(data, filename=name, content_type=content_type, limits=limits or Limits())
+    doc = build(result.blocks)
+    template = detect_template(doc)
+    meta_d = unit_and_year(doc, title=result.title, filename=name)
+    h = hints(doc, meta_d["unit"])
+    meta = ReportMeta(source=source, sha256=sha, fmt=result.fmt, unit=meta_d["unit"], year=meta_d["year"],
+                      template=template, title=meta_d["title"], unit_evidence=meta_d["unit_evidence"],
+                      year_evidence=meta_d["year_evidence"], extractor_version=EXTRACTOR_VERSION, **h)
+    mapped = map_tables(doc, template if template in ("gov2021", "gov2019") else "gov2021")
+    cells = [c for tkey in mapped for c in _ordered(mapped[tkey], template, tkey)]
+    narrative = extract_narrative(doc.section_text(1) or doc.head_text(), doc.section_text(6))
+    checks = run_checks(template, cells, narrative, meta.unit)
+    tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
+    for tkey in tables(tmpl):
+        found = tkey in mapped
+        checks.insert(0, CheckRecord("table_found", tkey, 1, int(found), found,
+                                     "" if found else "table not found in the document"))
+    ex = Extraction(meta, cells, narrative, checks, list(result.warnings))
+    if template == "unknown":
+        ex.warnings.append("template not recognised from the labels")
+    return ex
+
+
+def _ordered(cells: dict, template: str, tkey: str) -> list:
+    tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
+    tdef = tables(tmpl).get(tkey)
+    if tdef is None:
+        return list(cells.values())
+    order = {(r.key, c.key): i for i, (r, c) in enumerate((r, c) for r in tdef.rows for c in tdef.cols)}
+    return sorted(cells.values(), key=lambda c: (order.get((c.row, c.col), len(order)), c.row, c.col))
+
+
+def extract_path(path: Path | str, *, limits: Limits | None = None) -> Extraction:
+    p = Path(path)
+    return extract_bytes(p.read_bytes(), source=str(path), filename=p.name, limits=limits)

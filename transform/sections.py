@@ -1,0 +1,185 @@
+"""Reader blocks → a flat token stream with line numbers, and the split into report sections.
+
+Every layout (HTML grid, tab grid, one cell per line, one cell per paragraph, PDF) becomes the same
+stream of cell tokens; the table parsers then read cells in sequence, using line boundaries only
+where they carry meaning (blank vs lost cells, positional rows of a real grid).
+Sections are found by their canonical heading text (spec §2.2), never by the `X、` prefix alone,
+and a lost heading is recovered from the first cell that only its table has.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extract.readers.base import Block, Cell, TableBlock, TextBlock
+
+from .labels import Label, norm, split_ordinal
+from .values import is_value_text
+from .vocab import HEADINGS, S4_STRONG
+
+_MD_HEADING = re.compile(r"^#{1,6}\s*")
+
+
+@dataclass(slots=True)
+class Token:
+    raw: str
+    norm: str
+    label: Label
+    is_value: bool
+    copy: bool
+    line: int
+    col: int
+
+    @property
+    def empty(self) -> bool:
+        return self.norm == ""
+
+
+@dataclass(slots=True)
+class Document:
+    lines: list[list[Cell]]
+    tokens: list[Token]
+    line_text: list[str]  # one normalised-for-regex (but spaced) text per line
+    sections: dict[int, tuple[int, int]] = field(default_factory=dict)  # section → [start, end) line
+    table_regions: dict[int, tuple[int, int]] = field(default_factory=dict)  # 2/3/4 → [start, end) token
+
+    def section_text(self, n: int) -> str:
+        if n not in self.sections:
+            return ""
+        a, b = self.sections[n]
+        return "\n".join(self.line_text[a:b])
+
+    def head_text(self) -> str:
+        """Lines before the first section (the title, preamble)."""
+        first = min((a for a, _ in self.sections.values()), default=min(len(self.lines), 12))
+        return "\n".join(self.line_text[:first])
+
+
+def to_lines(blocks: list[Block]) -> list[list[Cell]]:
+    lines: list[list[Cell]] = []
+    for b in blocks:
+        if isinstance(b, TextBlock):
+            for part in b.text.split("\n"):
+                part = _MD_HEADING.sub("", part.strip())
+                if part:
+                    lines.append([Cell(part)])
+        elif isinstance(b, TableBlock):
+            for row in b.rows:
+                if any(c.text.strip() for c in row):
+                    lines.append(list(row))
+    return lines
+
+
+def heading_of(cells: list[Cell]) -> int | None:
+    """Section number if this line is a section heading."""
+    texts = [c.text for c in cells if c.text.strip() and not c.copy]
+    if len(texts) != 1:
+        return None
+    n = norm(texts[0])
+    if len(n) > 44 or is_value_text(texts[0]):
+        return None
+    lab = split_ordinal(n)
+    text = lab.text.rstrip(":：。")
+    if lab.ordinal.startswith("("):
+        return None  # (一)… is a sub-heading inside a section
+    for sec, names in HEADINGS.items():
+        if lab.ordinal and lab.ordinal != "一二三四五六"[sec - 1] and lab.ordinal != str(sec):
+            continue  # 一、…六、 must agree with the section ("三、本年度办理结果" is a table row)
+        for name in names:
+            if text == name or (lab.ordinal and text.startswith(name) and len(text) <= len(name) + 6):
+                return sec
+    return None
+
+
+def build(blocks: list[Block]) -> Document:
+    lines = to_lines(blocks)
+    tokens: list[Token] = []
+    line_text: list[str] = []
+    for i, cells in enumerate(lines):
+        line_text.append(" ".join(c.text.strip() for c in cells if c.text.strip() and not c.copy))
+        if len(cells) == 1 and len(cells[0].text) > 80:
+            continue  # running text: never a table cell, keep the token stream small
+        for j, c in enumerate(cells):
+            n = norm(c.text)
+            tokens.append(Token(c.text, n, split_ordinal(n), is_value_text(c.text), c.copy, i, j))
+    doc = Document(lines, tokens, line_text)
+    _find_sections(doc)
+    _find_table_regions(doc)
+    return doc
+
+
+def _find_sections(doc: Document) -> None:
+    starts: dict[int, int] = {}
+    last = 0
+    for i, cells in enumerate(doc.lines):
+        sec = heading_of(cells)
+        # sections come in order; a later heading-like line for an earlier section is body text
+        if sec and sec > last and sec not in starts:
+            starts[sec] = i
+            last = sec
+    order = sorted(starts.items(), key=lambda kv: kv[1])
+    for k, (sec, start) in enumerate(order):
+        end = order[k + 1][1] if k + 1 < len(order) else len(doc.lines)
+        doc.sections[sec] = (start, end)
+
+
+def _first_token(doc: Document, lo: int, hi: int, pred) -> int | None:
+    for k in range(lo, hi):
+        t = doc.tokens[k]
+        if pred(t):
+            return k
+    return None
+
+
+def _token_at_line(doc: Document, line: int) -> int:
+    for k, t in enumerate(doc.tokens):
+        if t.line >= line:
+            return k
+    return len(doc.tokens)
+
+
+def _is_s2_marker(t: Token) -> bool:
+    return not t.is_value and "第二十条" in t.norm
+
+
+def _is_s3_marker(t: Token) -> bool:
+    return not t.is_value and ("本年新收" in t.norm or "勾稽" in t.norm or t.norm == "申请人情况"
+                               or "上年结转" in t.norm)
+
+
+def _is_s4_marker(t: Token) -> bool:
+    return (not t.is_value and not t.copy and len(t.norm) <= 12
+            and any(f in t.norm for f in S4_STRONG) and "申请" not in t.norm)
+
+
+def _find_table_regions(doc: Document) -> None:
+    """Token ranges of the §二/§三/§四 tables; a lost heading is recovered from its table's cells."""
+    n = len(doc.tokens)
+    sec = doc.sections
+    end_line = min((sec[s][0] for s in (5, 6) if s in sec), default=None)
+    end = _token_at_line(doc, end_line) if end_line is not None else n
+    start_line = sec[1][1] if 1 in sec else 0  # the first table starts after §一 at the earliest
+    lo = _token_at_line(doc, sec[2][0]) if 2 in sec else _token_at_line(doc, start_line)
+    s2 = _token_at_line(doc, sec[2][0]) if 2 in sec else _first_token(doc, lo, end, _is_s2_marker)
+    s3 = _token_at_line(doc, sec[3][0]) if 3 in sec else _first_token(doc, s2 if s2 is not None else lo, end,
+                                                                       _is_s3_marker)
+    search4 = s3 if s3 is not None else (s2 if s2 is not None else lo)
+    s4 = _token_at_line(doc, sec[4][0]) if 4 in sec else _first_token(doc, search4, end, _is_s4_marker)
+    if 4 in sec and 5 not in sec and 6 not in sec:
+        end = n
+    # if the §三 heading exists but the §四 table sits inside it (heading lost, S3), cut at the first
+    # cell only §四 has
+    if s3 is not None and s4 is not None and s4 < s3:
+        s4 = None
+    if s3 is not None:
+        stop = s4 if s4 is not None else end
+        cut = _first_token(doc, s3 + 1, stop, _is_s4_marker)
+        if cut is not None and 4 not in sec:
+            s4 = cut
+    bounds = [(2, s2), (3, s3), (4, s4)]
+    present = [(k, v) for k, v in bounds if v is not None]
+    for idx, (k, v) in enumerate(present):
+        stop = present[idx + 1][1] if idx + 1 < len(present) else end
+        if stop > v:
+            doc.table_regions[k] = (v, stop)
