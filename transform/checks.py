@@ -29,50 +29,64 @@ def _result_rows(template: str, present: set[str]) -> list[str]:
 
 
 def _check(rule: str, scope: str, expected: list[Num | None], actual: list[Num | None], *,
-           op: str = "==", detail: str = "") -> CheckRecord:
-    if any(v is None for v in expected + actual):
-        return CheckRecord(rule, scope, None, None, None, detail or "not checkable: a needed cell is null")
+           op: str = "==", detail: str = "", blanks: list[bool] | None = None) -> CheckRecord:
+    """`blanks[i]` says operand i (expected + actual, in order) is a printed-empty cell. Where every null
+    operand is such a blank and the rule holds reading them as 0, it passes and says so (spec §5.1, §7);
+    where it would fail, the blanks are unknown and the check is not checkable."""
+    operands = expected + actual
+    if any(v is None for v in operands):
+        if blanks is None or not all(b for v, b in zip(operands, blanks) if v is None):
+            return CheckRecord(rule, scope, None, None, None, "not checkable: a needed cell is null or lost")
+        expected = [0 if v is None else v for v in expected]
+        actual = [0 if v is None else v for v in actual]
+        detail = (detail + "; " if detail else "") + "blank cells read as 0"
     e = sum(expected)  # type: ignore[arg-type]
     a = sum(actual)  # type: ignore[arg-type]
     passed = a == e if op == "==" else a <= e
+    if not passed and "blank cells read as 0" in detail:
+        # a blank that cannot be 0 (Shanghai's blank 总计 beside non-zero cells) is unknown, not a failure
+        return CheckRecord(rule, scope, e, a, None, "not checkable: blank cells, and reading them as 0 breaks it")
     return CheckRecord(rule, scope, e, a, passed, detail)
 
 
 def run_checks(template: str, cells: list[CellRecord], narrative: list[NarrativeRecord],
                unit: str | None) -> list[CheckRecord]:
     v: dict[tuple[str, str, str], Num | None] = {(c.table, c.row, c.col): c.value for c in cells}
+    blank = {(c.table, c.row, c.col) for c in cells if c.status in ("blank", "dash")}
     out: list[CheckRecord] = []
+
+    def chk(rule: str, scope: str, table: str, exp: list[tuple[str, str]], act: list[tuple[str, str]],
+            **kw) -> CheckRecord:
+        return _check(rule, scope, [v.get((table, *k)) for k in exp], [v.get((table, *k)) for k in act],
+                      blanks=[(table, *k) in blank for k in exp + act], **kw)
+
     s3 = {(r, c): val for (t, r, c), val in v.items() if t == "s3_applications"}
     if s3:
         present = {r for (r, _c), val in s3.items() if val is not None}
         results = _result_rows(template if template in ("gov2021", "gov2019") else "gov2021", present)
 
-        def T(r: str, c: str) -> Num | None:
-            return s3.get((r, c))
-
+        t3 = "s3_applications"
         for c in COLS:
-            out.append(_check("H1", f"s3_applications:{c}",
-                              [T("new_requests", c), T("carried_over_from_last_year", c)],
-                              [T("total_processed", c), T("carried_forward", c)],
-                              detail="new_requests + carried_over = total_processed + carried_forward"))
+            out.append(chk("H1", f"{t3}:{c}", t3, [("new_requests", c), ("carried_over_from_last_year", c)],
+                           [("total_processed", c), ("carried_forward", c)],
+                           detail="new_requests + carried_over = total_processed + carried_forward"))
         tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
-        rows = [r.key for r in tables(tmpl)["s3_applications"].rows if any((r.key, c) in s3 for c in COLS)]
+        rows = [r.key for r in tables(tmpl)[t3].rows if any((r.key, c) in s3 for c in COLS)]
         for r in rows:
-            out.append(_check("H2", f"s3_applications:{r}", [T(r, c) for c in APPL], [T(r, "total")],
-                              detail="total column = sum of the six applicant columns"))
+            out.append(chk("H2", f"{t3}:{r}", t3, [(r, c) for c in APPL], [(r, "total")],
+                           detail="total column = sum of the six applicant columns"))
         for c in COLS:
-            out.append(_check("H3", f"s3_applications:{c}", [T(r, c) for r in results], [T("total_processed", c)],
-                              detail="(七)总计 = sum of the result rows"))
+            out.append(chk("H3", f"{t3}:{c}", t3, [(r, c) for r in results], [("total_processed", c)],
+                           detail="(七)总计 = sum of the result rows"))
         for c in COLS:
-            out.append(_check("H6", f"s3_applications:{c}",
-                              [T("new_requests", c), T("carried_over_from_last_year", c)], [T("total_processed", c)],
-                              op="<=", detail="processed <= new + carried over"))
+            out.append(chk("H6", f"{t3}:{c}", t3, [("new_requests", c), ("carried_over_from_last_year", c)],
+                           [("total_processed", c)], op="<=", detail="processed <= new + carried over"))
     s4 = {(r, c): val for (t, r, c), val in v.items() if t == "s4_review_litigation"}
     if s4:
+        t4 = "s4_review_litigation"
         for g in S4_GROUPS:
-            out.append(_check("H4", f"s4_review_litigation:{g}",
-                              [s4.get((g, c)) for c in ("upheld", "corrected", "other_result", "pending")],
-                              [s4.get((g, "total"))], detail="total = upheld + corrected + other + pending"))
+            out.append(chk("H4", f"{t4}:{g}", t4, [(g, c) for c in ("upheld", "corrected", "other_result", "pending")],
+                           [(g, "total")], detail="total = upheld + corrected + other + pending"))
     negatives = [c for c in cells if c.value is not None and c.value < 0 and c.col != "items_change"]
     for c in negatives:
         out.append(CheckRecord("H5", f"{c.table}:{c.row}:{c.col}", 0, c.value, False, "negative count"))

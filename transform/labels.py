@@ -106,6 +106,7 @@ def _match_cached(vocab: Vocabulary, text: str) -> Match | None:
     # a truncated label ("要求提供公开出版"): unique label that starts with the text
     if len(text) >= vocab.min_prefix:
         hits = {vocab.exact[t] for t in vocab._texts if t.startswith(text)}
+        hits |= {k for a, k in vocab.aliases.items() if a.startswith(text)}
         if len(hits) == 1:
             return Match(hits.pop(), True, "prefix")
     # instructions or units left inside the label ("规章(设区的市…应提供相关数据)")

@@ -54,7 +54,9 @@ def _title_lines(doc: Document, title: str | None) -> str:
         joined = ln
         if i + 1 < len(head) and not re.search(r"(报告|年报)\s*$", ln) and len(ln) < 60:
             joined = ln + head[i + 1]  # "洛浦县…2023 年政府信息公开" / "工作年度报告"
-        if _TITLE_HINT.search(norm(joined)) and len(norm(joined)) < 70:
+        if any(x in ln for x in (">", "位置", "首页", "来源", "发布时间", "浏览")):
+            continue  # breadcrumbs and page chrome, not the title
+        if _TITLE_HINT.search(norm(joined)) and len(norm(joined)) < 70 and _TITLE_YEAR.search(norm(joined)):
             cands.append(joined)
             break
         if i == 0 and not _TITLE_HINT.search(norm(ln)) and i + 1 < len(head) and _TITLE_HINT.search(norm(head[1])):
@@ -126,7 +128,7 @@ def hints(doc: Document, unit: str | None) -> dict:
     if county is None:
         m = _COUNTY_IN_TEXT.search(body)
         if m:
-            county = m.group(1)
+            county = re.split(r"[在的于与和我]", m.group(1))[-1] or None  # "我镇在上党区" → 上党区
     m = _PROVINCE_REG.search(body)
     codes = sorted(set(_AREA_CODE.findall(body)))
     return {"county_hint": county, "province_hint": m.group(1) if m else None, "phone_area_codes": codes}

@@ -56,14 +56,38 @@ class Document:
         return "\n".join(self.line_text[:first])
 
 
+_PIPE_ROW = re.compile(r"^\|?(?:[^|]*\|){1,}[^|]*$")
+_NUMBERS_TAIL = re.compile(r"^(?P<label>\S.*?)(?P<nums>(?:[\s\u3000]+(?:[+-]?[\d０-９][\d０-９,，.]*|[-—/无]))+)\s*$")
+_NUM_CELL = re.compile(r"^(?:[+-]?[\d０-９][\d０-９,，.]*|[-—/无])$")
+_LABEL_SPLIT = re.compile(r"[\s\u3000]+(?=[（(][一二三四五六七八九十][)）]|\d{1,2}[.、．]\D|[一二三四五六七八九十]、)")
+
+
+def split_flat_row(text: str) -> list[str] | None:
+    """A table row flattened into one paragraph: "a | b | c |" or "label 0 0 0" → its cells."""
+    if "|" in text and _PIPE_ROW.match(text) and text.count("|") >= 1 and not text.rstrip().endswith("。"):
+        cells = [c.strip() for c in text.strip().strip("|").split("|")]
+        return cells if len(cells) >= 1 else None
+    nums = text.split()
+    if len(nums) >= 3 and all(_NUM_CELL.match(x) for x in nums):
+        return nums  # a value row printed as space-separated numbers (PDF text layers, flat pages)
+    if len(text) <= 120 and not text.rstrip().endswith(("。", "；", "：", ":")):
+        m = _NUMBERS_TAIL.match(text.strip())
+        if m and len(m.group("label")) <= 70 and not re.search(r"\d", m.group("label")[-1:]):
+            labels = [x for x in _LABEL_SPLIT.split(m.group("label")) if x.strip()]
+            return labels + m.group("nums").split()
+    return None
+
+
 def to_lines(blocks: list[Block]) -> list[list[Cell]]:
     lines: list[list[Cell]] = []
     for b in blocks:
         if isinstance(b, TextBlock):
             for part in b.text.split("\n"):
                 part = _MD_HEADING.sub("", part.strip())
-                if part:
-                    lines.append([Cell(part)])
+                if not part:
+                    continue
+                cells = split_flat_row(part)
+                lines.append([Cell(c) for c in cells] if cells else [Cell(part)])
         elif isinstance(b, TableBlock):
             for row in b.rows:
                 if any(c.text.strip() for c in row):

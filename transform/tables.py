@@ -59,9 +59,9 @@ def _values_after(tokens: list[Token], i: int) -> tuple[list[Token], int]:
     while k < len(tokens):
         t = tokens[k]
         if t.copy:
-            if not t.is_value:
-                break  # a label's rowspan copy starts the next row
-            k += 1
+            if not t.is_value and t.line != tokens[i].line:
+                break  # a rowspan copy of a label on a later line starts the next row
+            k += 1  # colspan copies of the label itself, span copies of values
             continue
         if not t.is_value:
             break
@@ -215,11 +215,20 @@ def _map_header(header: list[str], template: str, table: str) -> tuple[list[str]
     vocab = s2_col_vocab(template, table)
     cols: list[str] = []
     labels: list[str] = []
-    for h in header:
+    k = 0
+    while k < len(header):
+        h = header[k]
         m = vocab.match(parse_label(h).text)
+        if (m is None or m.how == "prefix") and k + 1 < len(header):
+            # a header wrapped over two cells or lines ("本年新" / "制作数量")
+            joined = vocab.match(parse_label(h + header[k + 1]).text)
+            if joined and not joined.fuzzy:
+                m, h = joined, h + header[k + 1]
+                k += 1
         if m and m.key not in cols:
             cols.append(m.key)
             labels.append(h)
+        k += 1
     if not cols:
         return None, []
     if len(cols) < len(tables(template)[table].cols):
@@ -268,7 +277,7 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             i += 1
             continue
         g = gvocab.match(text)
-        if g and not nonempty and g.key in S3_GROUPS:
+        if g and not nonempty and g.key in S3_GROUPS and not _is_single_row_group(g.key, tokens, nxt, vocab):
             group = g.key
             i = nxt
             continue
@@ -294,6 +303,18 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             _extra(t, values, tdef, out)
         i = nxt if values else i + 1
     return []
+
+
+def _is_single_row_group(group: str, tokens: list[Token], k: int, vocab) -> bool:
+    """(六)其他处理 printed as one (blank) data row rather than a group over sub-items 1-3."""
+    if group != "其他处理":
+        return False
+    for t in tokens[k:]:
+        if t.is_value or t.copy:
+            continue
+        m = vocab.match(t.label.text)
+        return not (m and m.key.startswith("other_") and m.key != "other_processing")
+    return True
 
 
 def out_keys(out: dict[tuple[str, str], CellRecord]) -> set[str]:
