@@ -62,11 +62,18 @@ _NUM_CELL = re.compile(r"^(?:[+-]?[\d０-９][\d０-９,，.]*|[-—/无])$")
 _LABEL_SPLIT = re.compile(r"[\s\u3000]+(?=[（(][一二三四五六七八九十][)）]|\d{1,2}[.、．]\D|[一二三四五六七八九十]、)")
 
 
-def split_flat_row(text: str) -> list[str] | None:
-    """A table row flattened into one paragraph: "a | b | c |" or "label 0 0 0" → its cells."""
-    if "|" in text and _PIPE_ROW.match(text) and text.count("|") >= 1 and not text.rstrip().endswith("。"):
-        cells = [c.strip() for c in text.strip().strip("|").split("|")]
-        return cells if len(cells) >= 1 else None
+def split_flat_row(text: str, *, bordered: bool = True) -> list[str] | None:
+    """A table row flattened into one paragraph: "a | b | c |" or "label 0 0 0" → its cells.
+
+    `bordered`: rows are "| a | b |" (a leading pipe is a border); otherwise rows are "a | b |" and a
+    leading pipe means the first cell is empty."""
+    if "|" in text and _PIPE_ROW.match(text) and not text.rstrip().endswith("。"):
+        t = text.strip()
+        if t.endswith("|"):
+            t = t[:-1]
+        if bordered and t.startswith("|"):
+            t = t[1:]
+        return [c.strip() for c in t.split("|")]
     nums = text.split()
     if len(nums) >= 3 and all(_NUM_CELL.match(x) for x in nums):
         return nums  # a value row printed as space-separated numbers (PDF text layers, flat pages)
@@ -80,17 +87,24 @@ def split_flat_row(text: str) -> list[str] | None:
 
 def to_lines(blocks: list[Block]) -> list[list[Cell]]:
     lines: list[list[Cell]] = []
+    pipe_rows = [ln.strip() for b in blocks if isinstance(b, TextBlock) for ln in b.text.split("\n")
+                 if ln.count("|") >= 2]
+    bordered = sum(ln.startswith("|") for ln in pipe_rows) * 2 > len(pipe_rows)
     for b in blocks:
         if isinstance(b, TextBlock):
+            if not b.text.strip():
+                lines.append([Cell("")])  # an empty paragraph: a printed-empty cell in a flattened table
+                continue
             for part in b.text.split("\n"):
                 part = _MD_HEADING.sub("", part.strip())
                 if not part:
                     continue
-                cells = split_flat_row(part)
+                cells = split_flat_row(part, bordered=bordered)
                 lines.append([Cell(c) for c in cells] if cells else [Cell(part)])
         elif isinstance(b, TableBlock):
             for row in b.rows:
-                if any(c.text.strip() for c in row):
+                # a grid row of printed-empty cells is data (all blank); a lone empty cell is not
+                if any(c.text.strip() for c in row) or sum(1 for c in row if not c.copy) >= 2:
                     lines.append(list(row))
     return lines
 

@@ -10,6 +10,7 @@ one unique alignment satisfying H2/H4), otherwise nulls with the raw text kept.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -118,7 +119,43 @@ def _h2_ok(vals: list[int | Decimal | None]) -> bool:
     return all(v is not None for v in vals) and sum(vals[:6]) == vals[6]  # type: ignore[arg-type]
 
 
-def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord]) -> None:
+def _grid_window(hit: RowHit, nonempty: list[Token], expected: int,
+                 hints: dict[int, int] | None) -> list[Token | None] | None:
+    """The `expected` consecutive cells of the label's line that hold every printed value. Several
+    candidates (a blank last cell, or a label-span placeholder?) are settled by where complete rows of
+    the same width start their values."""
+    line = hit.label.line
+    if any(t.line != line for t in nonempty):
+        return None
+    at = {t.col: t for t in hit.values if t.line == line}
+    cols = [t.col for t in nonempty]
+    starts = [s for s in range(max(cols) - expected + 1, min(cols) + 1)
+              if all(c in at for c in range(s, s + expected))]
+    if len(starts) > 1 and hints:
+        width = max(at) + 1
+        hinted = hints.get(width)
+        starts = [hinted] if hinted in starts else starts
+    if len(starts) != 1:
+        return None
+    return [None if at[c].empty else at[c] for c in range(starts[0], starts[0] + expected)]
+
+
+def grid_hints(tokens: list[Token], expected: int) -> dict[int, int]:
+    """Line width → the column where complete rows (every value printed, contiguous) start their values."""
+    seen: dict[int, Counter[int]] = {}
+    for i, t in enumerate(tokens):
+        if t.is_value or t.copy:
+            continue
+        values, _ = _values_after(tokens, i)
+        nonempty = [v for v in values if not v.empty and v.line == t.line]
+        if len(nonempty) == expected and nonempty[-1].col - nonempty[0].col == expected - 1:
+            width = max(v.col for v in values if v.line == t.line) + 1
+            seen.setdefault(width, Counter())[nonempty[0].col] += 1
+    return {w: c.most_common(1)[0][0] for w, c in seen.items()}
+
+
+def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord],
+           hints: dict[int, int] | None = None) -> None:
     cols = hit.cols or [c.key for c in tdef.cols]
     expected = len(cols)
     nonempty = [t for t in hit.values if not t.empty]
@@ -129,17 +166,21 @@ def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord]) 
         # printed empty cells are blank (null, not 0); no cells at all means the source lost them
         _emit(hit, tdef, [], "blank" if hit.values else "missing", [], out)
         return
-    # a real grid row: exactly one cell per column on the label's own line, blanks included
-    same_line = [t for t in hit.values if t.line == hit.label.line]
-    while len(same_line) > expected and same_line and same_line[-1].empty:
-        same_line.pop()
-    while len(same_line) > expected and same_line and same_line[0].empty:
-        same_line.pop(0)
-    if len(same_line) == expected and all(t in same_line for t in nonempty):
-        _emit(hit, tdef, [None if t.empty else t for t in same_line], "blank", [], out)
+    # a real grid row: one cell per column on the label's own line, blanks included
+    window = _grid_window(hit, nonempty, expected, hints)
+    if window is not None:
+        _emit(hit, tdef, window, "blank", [], out)
         return
-    # off by one and everything zero: H2/H4 force every cell of the row to 0
-    if abs(len(nonempty) - expected) == 1 and all(_zero(t) for t in nonempty):
+    # one cell per line (cell-per-paragraph pages): printed-empty cells keep their place in the sequence
+    seq = list(hit.values)
+    while len(seq) > expected and seq[-1].empty:
+        seq.pop()
+    if len(seq) == expected and len({t.line for t in seq}) == expected:
+        _emit(hit, tdef, [None if t.empty else t for t in seq], "blank", [], out)
+        return
+    # off by one and everything zero: H2 (§三) / H4 (§四) force every cell of the row to 0
+    if (tdef.key in ("s3_applications", "s4_review_litigation") and abs(len(nonempty) - expected) == 1
+            and all(_zero(t) for t in nonempty)):
         filled = (nonempty + [nonempty[0]] * expected)[:expected]
         _emit(hit, tdef, filled, "layout_suspect", ["realigned"], out)
         return
@@ -259,6 +300,7 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
     gvocab = s3_group_vocab()
     data_started = False
     group: str | None = None
+    hints = grid_hints(tokens, len(tdef.cols))
     i = 0
     while i < len(tokens):
         t = tokens[i]
@@ -294,7 +336,7 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             hit = RowHit(tdef.key, m.key, t, values, ["fuzzy_label"] if m.fuzzy else [])
             if m.key in out_keys(out):
                 hit.flags.append("duplicate_row")
-            assign(hit, tdef, out)
+            assign(hit, tdef, out, hints)
             i = nxt
             continue
         if g:  # a group label printed with values: gov2019-style (六)其他处理 handled above; else context
@@ -333,7 +375,7 @@ def parse_s4(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             continue
         values, _ = _values_after(tokens, i)
         if sum(1 for v in values if not v.empty) >= 3:
-            assign(RowHit(tdef.key, S4_ROWS[t.label.text], t, values), tdef, out)
+            assign(RowHit(tdef.key, S4_ROWS[t.label.text], t, values), tdef, out, grid_hints(tokens, 5))
             rows_found += 1
     if rows_found:
         return []
@@ -363,6 +405,14 @@ def parse_s4(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             row.pop(0)
         if len(row) == 15:
             chosen, status = [None if t.empty else t for t in row], "blank"
+    if not nonempty:
+        # every value cell printed empty (a grid row of 15 blanks), or no value row at all
+        empty_lines = [ln for ln in {t.line for t in values}
+                       if sum(1 for t in values if t.line == ln) >= 15
+                       and not any(x.line == ln and not x.is_value and not x.copy for x in tokens)]
+        if not empty_lines:
+            return []
+        chosen, status = [None] * 15, "blank"
     if chosen is None and abs(len(nonempty) - 15) == 1 and all(_zero(t) for t in nonempty):
         chosen, status, extra = (nonempty * 2)[:15], "layout_suspect", ["realigned"]
     if chosen is None and len(nonempty) == 16:

@@ -1,0 +1,124 @@
+"""Content-addressed raw archive: `DATA_DIR/raw/ab/cd/<sha256>`, plus the `documents` manifest.
+
+File names come only from the sha256 of the bytes (never from URLs or headers), so nothing a server
+sends can choose a path, and the same bytes are stored once. Writes go to a temp file in
+`raw/tmp/` and are renamed into place, so a killed crawl never leaves a partial object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class RawArchive:
+    def __init__(self, data_dir: Path | str) -> None:
+        self.root = (Path(data_dir) / "raw").resolve()
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._dirs: set[Path] = set()
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA_RE.match(sha256):
+            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        p = self.root / sha256[:2] / sha256[2:4] / sha256
+        if self.root not in p.parents:  # belt and braces: never outside data_dir/raw
+            raise ValueError("archive path escapes the archive root")
+        return p
+
+    def put(self, data: bytes, *, sync: bool = True) -> tuple[str, bool]:
+        """Store bytes; return (sha256, newly_written). sync=False skips the fsync: the caller must
+        call `fsync(sha)` before recording the object anywhere durable (the crawler does it in the
+        DB thread right before each commit, so fetching never waits on the disk)."""
+        sha = sha256_bytes(data)
+        dest = self.path_for(sha)
+        if dest.exists():
+            return sha, False
+        if dest.parent not in self._dirs:  # mkdir is a syscall per object otherwise
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(dest.parent)
+        fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=sha[:8] + ".")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                if sync:
+                    os.fsync(f.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return sha, True
+
+    def fsync(self, sha256: str) -> None:
+        fd = os.open(self.path_for(sha256), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def get(self, sha256: str) -> bytes:
+        return self.path_for(sha256).read_bytes()
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    url: str
+    sha256: str
+    portal_id: str | None
+    kind: str  # list | article | attachment | robots
+    content_type: str | None
+    http_status: int | None
+    size: int
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    parent_url: str | None = None
+    title: str | None = None
+    year: int | None = None
+    run_id: str | None = None
+
+
+def record(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> bool:
+    """Insert a manifest row for (url, sha256) or refresh last_seen; True if the version is new."""
+    hit = con.execute("SELECT 1 FROM documents WHERE url = ? AND sha256 = ?", [row.url, row.sha256]).fetchone()
+    if hit:
+        con.execute("UPDATE documents SET last_seen = ? WHERE url = ? AND sha256 = ?",
+                    [row.fetched_at, row.url, row.sha256])
+        return False
+    con.execute(
+        "INSERT INTO documents (url, sha256, portal_id, kind, content_type, http_status, size, fetched_at,"
+        " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [row.url, row.sha256, row.portal_id, row.kind, row.content_type, row.http_status, row.size,
+         row.fetched_at, row.fetched_at, row.etag, row.last_modified, row.final_url, row.parent_url,
+         row.title, row.year, row.run_id])
+    return True
+
+
+def record_op(row: ManifestRow) -> tuple[str, list[object]]:
+    """The manifest upsert as (sql, params), for callers that batch writes into one transaction."""
+    return ("INSERT INTO documents (url, sha256, portal_id, kind, content_type, http_status, size, fetched_at,"
+            " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url, sha256) DO UPDATE SET last_seen = EXCLUDED.last_seen",
+            [row.url, row.sha256, row.portal_id, row.kind, row.content_type, row.http_status, row.size,
+             row.fetched_at, row.fetched_at, row.etag, row.last_modified, row.final_url, row.parent_url,
+             row.title, row.year, row.run_id])

@@ -1,0 +1,370 @@
+"""Polite async HTTP fetcher.
+
+Per host: at most `per_host_concurrency` requests in flight and request starts spaced
+`per_host_delay` seconds apart (raised to a robots.txt Crawl-delay); globally at most
+`global_concurrency`. Retries with exponential backoff on 5xx, 429 (honouring Retry-After, which
+also holds back every other request to that host) and network errors. Redirects are followed by hand
+so every hop is confined and counted; bodies are streamed and cut at `max_body`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import re
+import time
+import urllib.robotparser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from extract.confine import Confined, UrlPolicy, host_key
+
+# honest and ASCII (HTTP headers are latin-1); deployments should append a contact address
+USER_AGENT = ("gongkai/0.1 (research crawler for government information disclosure annual reports; "
+              "1 request/s per host; honours robots.txt)")
+ROBOTS_AGENT = "gongkai"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    per_host_concurrency: int = 1
+    per_host_delay: float = 1.0  # seconds between request starts on one host
+    polite: bool = True  # False: no per-host limits (benchmarks against our own server only)
+    global_concurrency: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0  # wall time for one attempt, body included (slow-drip servers)
+    retries: int = 3  # extra attempts after the first
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0  # a longer Retry-After fails the URL instead of stalling the crawl
+    max_body: int = 50 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    respect_robots: bool = True
+
+    def fast(self, **kw: object) -> FetchConfig:
+        """A copy with overrides (tests, demo)."""
+        from dataclasses import replace
+        return replace(self, **kw)  # type: ignore[arg-type]
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str
+    status: int | None = None  # None: no HTTP response
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None  # set when the fetch failed; names the reason
+    attempts: int = 0
+    redirects: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+class _Host:
+    """Per-host gate: a semaphore and the earliest time the next request may start."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.sem = asyncio.Semaphore(concurrency)
+        self.next_start = 0.0
+        self.delay = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait_turn(self, delay: float) -> None:
+        async with self.lock:  # reserve a start slot; reservations are spaced `delay` apart
+            now = time.monotonic()
+            start = max(now, self.next_start)
+            self.next_start = start + max(delay, self.delay)
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        self.next_start = max(self.next_start, time.monotonic() + seconds)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, dt.timestamp() - time.time())
+
+
+class _TooBig(Exception):
+    pass
+
+
+class Fetcher:
+    """Use as `async with Fetcher(config) as f: r = await f.fetch(url, policy)`."""
+
+    def __init__(self, config: FetchConfig | None = None, *,
+                 on_request: Callable[[str], None] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config or FetchConfig()
+        self._hosts: dict[str, _Host] = {}
+        self._global = asyncio.Semaphore(self.config.global_concurrency)
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | str] = {}
+        self._robots_lock: dict[str, asyncio.Lock] = {}
+        self._on_request = on_request
+        c = self.config
+        self._client = httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, transport=transport,
+            timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout),
+            limits=httpx.Limits(max_connections=max(c.global_concurrency, 1) * 2,
+                                max_keepalive_connections=max(c.global_concurrency, 1) * 2),
+            headers={"User-Agent": c.user_agent, "Accept-Encoding": "gzip, deflate"})
+        self.robots_fetched: list[FetchResult] = []  # robots.txt responses, for archiving
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    def _host(self, key: str) -> _Host:
+        h = self._hosts.get(key)
+        if h is None:
+            h = self._hosts[key] = _Host(self.config.per_host_concurrency if self.config.polite else 10_000)
+        return h
+
+    # -- robots.txt -------------------------------------------------------------------------
+    async def robots_allows(self, url: str, policy: UrlPolicy) -> tuple[bool, str | None]:
+        """(allowed, reason). RFC 9309: 4xx robots = allow all; 5xx/unreachable = disallow all."""
+        if not self.config.respect_robots:
+            return True, None
+        parts = urlsplit(url)
+        key = host_key(url)
+        lock = self._robots_lock.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._robots:
+                robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+                r = await self._fetch(robots_url, policy, None, None, robots=True)
+                if r.ok:
+                    self.robots_fetched.append(r)
+                    rp = urllib.robotparser.RobotFileParser()
+                    rp.parse(r.body.decode("utf-8", "replace").splitlines())
+                    self._robots[key] = rp
+                    delay = rp.crawl_delay(ROBOTS_AGENT)
+                    if delay and self.config.polite:
+                        self._host(key).delay = min(float(delay), 60.0)
+                elif r.status is not None and 400 <= r.status < 500:
+                    self._robots[key] = "allow"
+                else:
+                    self._robots[key] = f"robots.txt unavailable ({r.error or r.status})"
+        rp = self._robots[key]
+        if rp == "allow":
+            return True, None
+        if isinstance(rp, str):
+            return False, rp
+        if rp.can_fetch(ROBOTS_AGENT, url):
+            return True, None
+        return False, "disallowed by robots.txt"
+
+    # -- fetching -----------------------------------------------------------------------------
+    async def fetch(self, url: str, policy: UrlPolicy, *, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        """Fetch one URL (robots, politeness, retries, redirects). Never raises for HTTP/network
+        trouble: the result's `error` names the reason."""
+        try:
+            url = policy.check(url)
+        except Confined as e:
+            return FetchResult(url, url, error=f"refused: {e}")
+        allowed, reason = await self.robots_allows(url, policy)
+        if not allowed:
+            return FetchResult(url, url, error=f"robots: {reason}")
+        return await self._fetch(url, policy, etag, last_modified)
+
+    async def _fetch(self, url: str, policy: UrlPolicy, etag: str | None, last_modified: str | None,
+                     *, robots: bool = False) -> FetchResult:
+        c = self.config
+        result = FetchResult(url, url)
+        t0 = time.monotonic()
+        current = url
+        seen = {url}
+        attempt = 0
+        while True:
+            headers = {}
+            if current == url:  # validators belong to the original URL
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+            attempt += 1
+            result.attempts = attempt
+            status, resp_headers, body, err = await self._one(current, headers)
+            retry_wait: float | None = None
+            if err is not None:
+                if err.startswith("oversize"):  # retrying will not make it smaller
+                    result.error = err
+                    break
+                retry_wait = self._backoff(attempt)
+                result.error = err
+            elif status is not None and (status == 429 or status >= 500):
+                ra = parse_retry_after(resp_headers.get("retry-after")) if status in (429, 503) else None
+                if ra is not None and ra > c.max_retry_after:
+                    result.status, result.headers = status, resp_headers
+                    result.error = f"HTTP {status}, Retry-After {ra:.0f}s exceeds limit"
+                    break
+                if ra is not None:
+                    self._host(host_key(current)).hold(ra)  # the whole host waits, not just this URL
+                retry_wait = ra if ra is not None else self._backoff(attempt)
+                result.error = f"HTTP {status}"
+                result.status, result.headers = status, resp_headers
+            elif status is not None and status in (301, 302, 303, 307, 308) and "location" in resp_headers:
+                target = urljoin(current, resp_headers["location"])
+                result.redirects.append(target)
+                if len(result.redirects) > c.max_redirects:
+                    result.status, result.error = status, f"too many redirects (> {c.max_redirects})"
+                    break
+                try:
+                    target = policy.check(target)
+                except Confined as e:
+                    result.status, result.error = status, f"redirect refused: {e}"
+                    break
+                if target in seen:
+                    result.status, result.error = status, f"redirect loop at {target}"
+                    break
+                seen.add(target)
+                if not robots:
+                    ok, why = await self.robots_allows(target, policy)
+                    if not ok:
+                        result.status, result.error = status, f"redirect to {target}: {why}"
+                        break
+                current = target
+                attempt -= 1  # a redirect hop is not a retry
+                continue
+            else:
+                result.status, result.headers, result.body, result.error = status, resp_headers, body, None
+                if status is not None and status >= 400:
+                    result.error = f"HTTP {status}"
+                break
+            if attempt > c.retries:
+                result.error = f"{result.error} (after {attempt} attempts)"
+                break
+            await asyncio.sleep(retry_wait or 0)
+        result.final_url = current
+        result.elapsed = time.monotonic() - t0
+        return result
+
+    def _backoff(self, attempt: int) -> float:
+        c = self.config
+        base = min(c.backoff_max, c.backoff_base * (2 ** (attempt - 1)))
+        return base * (0.75 + random.random() * 0.5)  # jitter so retries do not synchronise
+
+    async def _one(self, url: str, headers: dict[str, str]
+                   ) -> tuple[int | None, dict[str, str], bytes, str | None]:
+        """One request: (status, headers, body, error)."""
+        c = self.config
+        host = self._host(host_key(url))
+        async with self._global, host.sem:
+            if c.polite:
+                await host.wait_turn(c.per_host_delay)
+            if self._on_request:
+                self._on_request(url)
+            try:
+                return await self._request(url, headers)
+            finally:
+                if c.polite:  # the next request waits `delay` after this one ends, not after it began
+                    host.hold(max(c.per_host_delay, host.delay))
+
+    async def _request(self, url: str, headers: dict[str, str]
+                       ) -> tuple[int | None, dict[str, str], bytes, str | None]:
+        c = self.config
+        try:
+            async with asyncio.timeout(c.total_timeout):
+                async with self._client.stream("GET", url, headers=headers) as resp:
+                    rh = {k.lower(): v for k, v in resp.headers.items()}
+                    declared = rh.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > c.max_body:
+                        return resp.status_code, rh, b"", f"oversize: Content-Length {declared} > {c.max_body}"
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > c.max_body:
+                            raise _TooBig
+                        chunks.append(chunk)
+                    return resp.status_code, rh, b"".join(chunks), None
+        except _TooBig:
+            return None, {}, b"", f"oversize: body > {c.max_body} bytes"
+        except TimeoutError:
+            return None, {}, b"", f"timeout: no complete response within {c.total_timeout:g}s"
+        except httpx.TimeoutException as e:
+            return None, {}, b"", f"timeout: {type(e).__name__}"
+        except httpx.RemoteProtocolError as e:
+            msg = str(e)
+            if "incomplete" in msg.lower() or "peer closed" in msg.lower():
+                return None, {}, b"", f"truncated body: {msg}"
+            return None, {}, b"", f"protocol error: {msg}"
+        except httpx.HTTPError as e:
+            return None, {}, b"", f"network error: {type(e).__name__}: {e}"
+
+
+# -- decoding ------------------------------------------------------------------------------------
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-]+)", re.I)
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "gb_2312-80"}
+
+
+def _norm_charset(name: str) -> str:
+    name = name.lower().strip()
+    return "gb18030" if name in _GB_FAMILY else name
+
+
+def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
+    """(text, charset used). Valid UTF-8 wins (declarations are often wrong); then the HTTP header,
+    <meta>, statistical detection. Any GB2312/GBK declaration is decoded as GB18030."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", "replace"), "utf-8"
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    m = _HEADER_CHARSET.search(content_type or "")
+    if m:
+        candidates.append(_norm_charset(m.group(1)))
+    m2 = _META_CHARSET.search(body[:4096])
+    if m2:
+        candidates.append(_norm_charset(m2.group(1).decode("ascii", "ignore")))
+    for cs in candidates:
+        try:
+            return body.decode(cs), cs
+        except (UnicodeDecodeError, LookupError):
+            continue
+    from charset_normalizer import from_bytes
+    best = from_bytes(body[:200_000]).best()
+    if best is not None:
+        cs = _norm_charset(best.encoding)
+        return body.decode(cs, "replace"), cs
+    return body.decode("gb18030", "replace"), "gb18030"
