@@ -113,7 +113,11 @@ class UrlPolicy:
                 if reason:
                     raise Confined(f"{host}: {reason}")
             elif self.resolve_dns:
-                for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP):
+                try:
+                    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+                except (socket.gaierror, UnicodeError) as e:
+                    raise Confined(f"{host} does not resolve: {e}") from None
+                for info in infos:
                     reason = _is_forbidden_ip(ipaddress.ip_address(info[4][0]))
                     if reason:
                         raise Confined(f"{host} resolves to a {reason}")

@@ -49,7 +49,9 @@ class Portal:
     host_aliases: dict[str, str] = field(default_factory=dict)
 
     def policy(self) -> UrlPolicy:
-        return UrlPolicy(allowed_hosts=frozenset(self.allowed_hosts), allow_private=self.allow_private)
+        # a public portal's host must not resolve to a private/metadata address (DNS rebinding aside)
+        return UrlPolicy(allowed_hosts=frozenset(self.allowed_hosts), allow_private=self.allow_private,
+                         resolve_dns=not self.allow_private)
 
     @property
     def unresolved(self) -> bool:

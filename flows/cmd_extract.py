@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"error: {f}: unexpected {type(e).__name__}: {e}", file=sys.stderr)
             continue
-        for rec in ex.records():
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        # one write per document: a killed run leaves at most the last document cut (the loader skips it)
+        out.write("".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in ex.records()))
+        out.flush()
         if not args.quiet:
             st = Counter(c.status for c in ex.cells)
             failed_checks = sorted({c.rule for c in ex.checks if c.passed is False})

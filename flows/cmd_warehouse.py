@@ -66,12 +66,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     try:
         if args.portals:
             print(f"portals registered: {register_portals(con, read_portals_toml(args.portals))}")
-        items = items_from_jsonl([f for f in files if f.exists()])
+        warnings: list[str] = []
+        items = items_from_jsonl([f for f in files if f.exists()], warnings)
         counts = load_extractions(con, items, batch_size=args.batch_size)
     finally:
         con.close()
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     print(counts.summary())
-    return 1 if missing else 0
+    return 1 if missing or warnings else 0
 
 
 def _open_ro(data_dir: Path):

@@ -43,7 +43,8 @@ class ReportMeta:
     phone_area_codes: list[str] = field(default_factory=list)
 
     def base(self) -> dict:
-        return {"source": self.source, "unit": self.unit, "year": self.year, "template": self.template}
+        return {"source": self.source, "unit": self.unit, "year": self.year, "template": self.template,
+                "fmt": self.fmt}
 
 
 @dataclass(slots=True)

@@ -57,8 +57,9 @@ class Document:
 
 
 _PIPE_ROW = re.compile(r"^\|?(?:[^|]*\|){1,}[^|]*$")
-_NUMBERS_TAIL = re.compile(r"^(?P<label>\S.*?)(?P<nums>(?:[\s\u3000]+(?:[+-]?[\d０-９][\d０-９,，.]*|[-—/无]))+)\s*$")
-_NUM_CELL = re.compile(r"^(?:[+-]?[\d０-９][\d０-９,，.]*|[-—/无])$")
+_VALUE_WORD = r"(?:[+-]?[\d０-９][\d０-９,，.]*|-{1,3}|—{1,2}|－|/|无)"
+_NUMBERS_TAIL = re.compile(r"^(?P<label>\S.*?)(?P<nums>(?:[\s\u3000]+" + _VALUE_WORD + r")+)\s*$")
+_NUM_CELL = re.compile(r"^" + _VALUE_WORD + r"$")
 _LABEL_SPLIT = re.compile(r"[\s\u3000]+(?=[（(][一二三四五六七八九十][)）]|\d{1,2}[.、．]\D|[一二三四五六七八九十]、)")
 
 

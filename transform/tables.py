@@ -51,6 +51,7 @@ class RowHit:
     flags: list[str] = field(default_factory=list)
     cols: list[str] | None = None  # column keys in printed order (None: the template's order)
     col_labels: list[str] | None = None
+    header_start: int | None = None  # grid column of the first header label (§二), to settle a blank cell
 
 
 def _values_after(tokens: list[Token], i: int) -> tuple[list[Token], int]:
@@ -119,38 +120,46 @@ def _h2_ok(vals: list[int | Decimal | None]) -> bool:
     return all(v is not None for v in vals) and sum(vals[:6]) == vals[6]  # type: ignore[arg-type]
 
 
-def _grid_window(hit: RowHit, nonempty: list[Token], expected: int,
-                 hints: dict[int, int] | None) -> list[Token | None] | None:
-    """The `expected` consecutive cells of the label's line that hold every printed value. Several
-    candidates (a blank last cell, or a label-span placeholder?) are settled by where complete rows of
-    the same width start their values."""
-    line = hit.label.line
-    if any(t.line != line for t in nonempty):
-        return None
-    at = {t.col: t for t in hit.values if t.line == line}
+def _window_starts(label: Token, values: list[Token], nonempty: list[Token],
+                   expected: int) -> tuple[list[int], dict[int, Token]]:
+    """Columns where `expected` consecutive cells of the label's line could hold every printed value."""
+    line = label.line
+    if not nonempty or any(t.line != line for t in nonempty):
+        return [], {}
+    at = {t.col: t for t in values if t.line == line}
     cols = [t.col for t in nonempty]
     starts = [s for s in range(max(cols) - expected + 1, min(cols) + 1)
               if all(c in at for c in range(s, s + expected))]
+    return starts, at
+
+
+def _grid_window(hit: RowHit, nonempty: list[Token], expected: int,
+                 hints: dict[int, int] | None) -> list[Token | None] | None:
+    """The `expected` consecutive cells of the label's line that hold every printed value. Several
+    candidates (a blank last cell, or a label-span placeholder?) are settled by where the rows of the
+    same width whose window is unambiguous start their values."""
+    starts, at = _window_starts(hit.label, hit.values, nonempty, expected)
     if len(starts) > 1 and hints:
-        width = max(at) + 1
-        hinted = hints.get(width)
+        hinted = hints.get(max(at) + 1)
         starts = [hinted] if hinted in starts else starts
+    if len(starts) > 1 and hit.header_start in starts:
+        starts = [hit.header_start]
     if len(starts) != 1:
         return None
     return [None if at[c].empty else at[c] for c in range(starts[0], starts[0] + expected)]
 
 
 def grid_hints(tokens: list[Token], expected: int) -> dict[int, int]:
-    """Line width → the column where complete rows (every value printed, contiguous) start their values."""
+    """Line width → the column where rows with an unambiguous value window start their values."""
     seen: dict[int, Counter[int]] = {}
     for i, t in enumerate(tokens):
         if t.is_value or t.copy:
             continue
         values, _ = _values_after(tokens, i)
-        nonempty = [v for v in values if not v.empty and v.line == t.line]
-        if len(nonempty) == expected and nonempty[-1].col - nonempty[0].col == expected - 1:
-            width = max(v.col for v in values if v.line == t.line) + 1
-            seen.setdefault(width, Counter())[nonempty[0].col] += 1
+        nonempty = [v for v in values if not v.empty]
+        starts, at = _window_starts(t, values, nonempty, expected)
+        if len(starts) == 1:
+            seen.setdefault(max(at) + 1, Counter())[starts[0]] += 1
     return {w: c.most_common(1)[0][0] for w, c in seen.items()}
 
 
@@ -204,6 +213,7 @@ def parse_s2(tokens: list[Token], template: str, out: dict[str, dict]) -> list[s
     row_vocab = s2_row_vocab(template)
     caption_table: str | None = None
     header: list[str] = []  # normalised header labels since the last caption / 信息内容
+    header_cols: list[int] = []
     header_open = False
     i = 0
     while i < len(tokens):
@@ -214,11 +224,11 @@ def parse_s2(tokens: list[Token], template: str, out: dict[str, dict]) -> list[s
         m = _CAPTION.search(t.norm)
         if m:
             caption_table = CAPTION_ITEMS.get(m.group(1))
-            header, header_open = [], True
+            header, header_cols, header_open = [], [], True
             i += 1
             continue
         if t.norm.startswith("信息内容"):
-            header, header_open = [], True
+            header, header_cols, header_open = [], [], True
             i += 1
             continue
         match = row_vocab.match(t.label.text)
@@ -229,6 +239,7 @@ def parse_s2(tokens: list[Token], template: str, out: dict[str, dict]) -> list[s
                 i = nxt
                 continue
             hit = RowHit(table, row, t, values, ["fuzzy_label"] if match.fuzzy else [])
+            hit.header_start = header_cols[0] if header_cols else None
             if caption_table and caption_table != table:
                 hit.flags.append("caption_mismatch")
             cols, labels = _map_header(header, template, table)
@@ -243,6 +254,7 @@ def parse_s2(tokens: list[Token], template: str, out: dict[str, dict]) -> list[s
             continue
         if header_open:
             header.append(t.norm)
+            header_cols.append(t.col)
         elif values and caption_table:
             _extra(t, values, tdefs[caption_table], out.setdefault(caption_table, {}))
         i = nxt if values else i + 1
@@ -405,12 +417,19 @@ def parse_s4(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             row.pop(0)
         if len(row) == 15:
             chosen, status = [None if t.empty else t for t in row], "blank"
+    # the cells after the last header label (a value row, or one cell per paragraph): blanks keep their place
+    last_label = max((k for k, t in enumerate(tokens) if not t.is_value and not t.copy), default=-1)
+    tail = [t for t in tokens[last_label + 1:] if t.is_value and not t.copy]
+    while len(tail) > 15 and tail[-1].empty:
+        tail.pop()
+    if chosen is None and nonempty and len(tail) == 15 and all(t in tail for t in nonempty):
+        chosen, status = [None if t.empty else t for t in tail], "blank"
     if not nonempty:
-        # every value cell printed empty (a grid row of 15 blanks), or no value row at all
+        # every value cell printed empty (a row of 15 blanks), or no value row at all
         empty_lines = [ln for ln in {t.line for t in values}
                        if sum(1 for t in values if t.line == ln) >= 15
                        and not any(x.line == ln and not x.is_value and not x.copy for x in tokens)]
-        if not empty_lines:
+        if not empty_lines and len(tail) < 15:
             return []
         chosen, status = [None] * 15, "blank"
     if chosen is None and abs(len(nonempty) - 15) == 1 and all(_zero(t) for t in nonempty):

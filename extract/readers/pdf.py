@@ -799,7 +799,10 @@ def _read_page(page: pdfium.PdfPage, pno: int, limits: Limits, plumber: _Plumber
     if lost:
         pp = plumber.page(pno - 1)
         if pp is not None:
-            chars.extend(_recover_lost(pp, lost, height))
+            try:
+                chars.extend(_recover_lost(pp, lost, height))
+            except Exception:  # pdfminer parses lazily and may choke on a page pdfium could read
+                pass
     if not chars:
         return [], 0
     items: list[_Item] = []
@@ -918,16 +921,19 @@ class _Plumber:
                 self.doc = pdfplumber.open(io.BytesIO(self.data))
             except Exception:  # fallback only; pdfium's result stands
                 self.failed = True
-        if self.doc is None or index >= len(self.doc.pages):
+        if self.doc is None:
             return None
-        try:
-            return self.doc.pages[index]
+        try:  # pdfminer parses pages lazily: a malformed page tree fails here, not at open
+            return self.doc.pages[index] if index < len(self.doc.pages) else None
         except Exception:
             return None
 
     def close(self) -> None:
         if self.doc is not None:
-            self.doc.close()
+            try:
+                self.doc.close()
+            except Exception:  # a malformed PDF (bad MediaBox) can fail again on close: nothing to keep
+                pass
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:

@@ -4,7 +4,10 @@
 --   cell         a cell whose status is not a clean reading (layout_suspect, missing, unparsed) or that
 --                carries flags (fuzzy_label, realigned, value_overflow ...)
 --   negative     a negative count (only gov2019 本年增/减 may be negative)
---   large        an implausibly large count (> 100000; amounts in 万元 excluded)
+--   large        an implausibly large count for the unit's level: > 5000 for a township (a 乡级 unit has
+--                ~10,000-100,000 residents; 5000 applications would be one per few households), > 50000
+--                for a county, > 100000 otherwise (amounts in 万元 excluded). No population table is
+--                available offline, so the level stands in for it.
 --   SR5          a county or township reporting 规章 (they have no power to make them)
 --   cross_year   a failing soft cross-year rule from v_cross_year (SR1-SR3)
 --   unit         the publishing unit could not be placed in the hierarchy (with the candidate count)
@@ -36,8 +39,10 @@ SELECT report_id, is_current, unit_key, unit_name, level, county, year, source_u
 FROM c WHERE value < 0 AND col_key <> 'items_change'
 UNION ALL
 SELECT report_id, is_current, unit_key, unit_name, level, county, year, source_url, 'large', 'plausibility',
-       table_key, row_key, col_key, value, 'implausibly large count printed: ' || coalesce(raw, value::VARCHAR)
-FROM c WHERE value > 100000 AND col_key NOT IN ('fee_amount', 'procurement_amount')
+       table_key, row_key, col_key, value, 'implausibly large count for a ' || coalesce(level, 'unit') || ' printed: '
+         || coalesce(raw, value::VARCHAR)
+FROM c WHERE col_key NOT IN ('fee_amount', 'procurement_amount')
+             AND value > CASE level WHEN 'township' THEN 5000 WHEN 'county' THEN 50000 ELSE 100000 END
 UNION ALL
 SELECT report_id, is_current, unit_key, unit_name, level, county, year, source_url, 'SR5', 'SR5', table_key,
        row_key, col_key, value, 'a ' || level || ' reports 规章 (' || col_key || ' = ' || value::VARCHAR

@@ -1,0 +1,1 @@
+"""Fuzzing of the readers and the table mapper (see fuzz/run.py). Not part of the installed package."""
