@@ -4,14 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= data
 
-.PHONY: help setup demo test lint bench fuzz clean
+.PHONY: help setup demo test lint bench fuzz hostile clean
 
 help:
 	@echo "make demo   install, then run the whole pipeline on the bundled offline demo portal"
 	@echo "make test   install, then run the test suite (what CI runs)"
 	@echo "make lint   ruff"
 	@echo "make bench  run the benchmarks in bench/ (minutes; prints figures)"
-	@echo "make fuzz   bounded coverage-guided fuzzing of the readers and the table mapper"
+	@echo "make fuzz   bounded coverage-guided fuzzing of the readers and the table mapper (FUZZ_SECONDS=120)"
+	@echo "make hostile  the hostile-input catalogue, a bounded fuzz and the kill matrix, as a markdown table"
 
 $(BIN)/gongkai: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -35,6 +36,14 @@ bench: setup
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/warehouse.py
 	$(BIN)/python bench/pipeline.py
+
+fuzz: setup
+	$(BIN)/pip install -q -c constraints.txt -e '.[fuzz]'
+	$(BIN)/python fuzz/run.py --seconds $(or $(FUZZ_SECONDS),120)
+
+hostile: setup
+	$(BIN)/pip install -q -c constraints.txt -e '.[fuzz]'
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

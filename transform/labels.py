@@ -25,6 +25,16 @@ _ORDINAL = re.compile(
 )
 
 
+# full-width ASCII (Ｆ１，（） …), the ideographic space and NBSP: what NFKC changes in report text that the
+# regexes care about, as one translate table (NFKC over a whole report costs ~1 ms)
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20}
+
+
+def narrow(text: str) -> str:
+    """Full-width ASCII and wide spaces → ASCII; a fast stand-in for NFKC on long running text."""
+    return text.translate(_WIDTH)
+
+
 def norm(text: str) -> str:
     """NFKC, no whitespace, no quote marks: the form every label comparison uses."""
     return _WS.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)

@@ -106,7 +106,7 @@ def unit_and_year(doc: Document, *, title: str | None, filename: str | None) -> 
         unit = unit_from_title(ttl)
         if unit and len(unit) >= 2:
             out["unit"], out["unit_evidence"] = unit, "title"
-    body = unicodedata.normalize("NFKC", "\n".join(doc.line_text))
+    body = doc.nfkc_body
     if out["year"] is None:
         for rx, ev in ((_PERIOD, "statistics_period"), (_FIRST_PERSON, "body_first_person"),
                        (_BODY_REPORT, "body_report_phrase"), (_AS_OF, "body_as_of_year_end"),
@@ -153,7 +153,7 @@ def admin_prefixes(unit: str) -> list[str]:
 
 def hints(doc: Document, unit: str | None) -> dict:
     """Evidence for placing the unit in the admin hierarchy (resolved in the warehouse)."""
-    body = unicodedata.normalize("NFKC", "\n".join(doc.line_text))
+    body = doc.nfkc_body
     county = None
     prefixes = admin_prefixes(unit) if unit else []
     for p in reversed(prefixes):  # the lowest county-level prefix: 威海市文登区信访局 → 文登区

@@ -8,9 +8,9 @@ info_processing_fee_collected (元). Digits split by spaces ("149 条") are join
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 
+from .labels import narrow
 from .records import NarrativeRecord
 
 _N = r"(\d+(?:\.\d+)?)"
@@ -34,7 +34,7 @@ _FEE = re.compile(r"(?:收取|收缴)(?:政府)?信息(?:公开)?处理费(?:共
 
 
 def _clean(text: str) -> str:
-    return _JOIN.sub("", unicodedata.normalize("NFKC", text))
+    return _JOIN.sub("", narrow(text))
 
 
 def _num(s: str) -> int | Decimal:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extract.readers.base import Block, Cell, TableBlock, TextBlock
 
-from .labels import Label, norm, split_ordinal
+from .labels import Label, narrow, norm, split_ordinal
 from .values import is_value_text
 from .vocab import HEADINGS, S4_STRONG
 
@@ -43,6 +44,14 @@ class Document:
     line_text: list[str]  # one normalised-for-regex (but spaced) text per line
     sections: dict[int, tuple[int, int]] = field(default_factory=dict)  # section → [start, end) line
     table_regions: dict[int, tuple[int, int]] = field(default_factory=dict)  # 2/3/4 → [start, end) token
+    _body: str | None = None
+
+    @property
+    def nfkc_body(self) -> str:
+        """The whole text with full-width ASCII narrowed, once (metadata and hints search it)."""
+        if self._body is None:
+            self._body = narrow("\n".join(self.line_text))
+        return self._body
 
     def section_text(self, n: int) -> str:
         if n not in self.sections:
@@ -110,15 +119,23 @@ def to_lines(blocks: list[Block]) -> list[list[Cell]]:
     return lines
 
 
+@lru_cache(maxsize=200_000)
+def classify(text: str) -> tuple[str, Label, bool]:
+    """(normalised text, label with ordinal split off, reads as a value): cells repeat across reports."""
+    n = norm(text)
+    return n, split_ordinal(n), is_value_text(text)
+
+
 def heading_of(cells: list[Cell]) -> int | None:
     """Section number if this line is a section heading."""
     texts = [c.text for c in cells if c.text.strip() and not c.copy]
     if len(texts) != 1:
         return None
-    n = norm(texts[0])
-    if len(n) > 44 or is_value_text(texts[0]):
+    if len(texts[0]) > 60:
         return None
-    lab = split_ordinal(n)
+    n, lab, is_value = classify(texts[0])
+    if len(n) > 44 or is_value:
+        return None
     text = lab.text.rstrip(":：。")
     if lab.ordinal.startswith("("):
         return None  # (一)… is a sub-heading inside a section
@@ -136,12 +153,16 @@ def build(blocks: list[Block]) -> Document:
     tokens: list[Token] = []
     line_text: list[str] = []
     for i, cells in enumerate(lines):
-        line_text.append(" ".join(c.text.strip() for c in cells if c.text.strip() and not c.copy))
-        if len(cells) == 1 and len(cells[0].text) > 80:
-            continue  # running text: never a table cell, keep the token stream small
+        if len(cells) == 1:
+            text = cells[0].text
+            line_text.append(text.strip())
+            if len(text) > 80:
+                continue  # running text: never a table cell, keep the token stream small
+        else:
+            line_text.append(" ".join(t for t in (c.text.strip() for c in cells if not c.copy) if t))
         for j, c in enumerate(cells):
-            n = norm(c.text)
-            tokens.append(Token(c.text, n, split_ordinal(n), is_value_text(c.text), c.copy, i, j))
+            n, lab, is_value = classify(c.text)
+            tokens.append(Token(c.text, n, lab, is_value, c.copy, i, j))
     doc = Document(lines, tokens, line_text)
     _find_sections(doc)
     _find_table_regions(doc)

@@ -18,7 +18,7 @@ from .labels import parse_label
 from .records import CellRecord
 from .schema import TableDef, tables
 from .sections import Document, Token
-from .values import parse_value
+from .values import _parse_cached, parse_value
 from .vocab import (
     CAPTION_ITEMS,
     S3_GROUPS,
@@ -92,23 +92,28 @@ def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str
           extra_flags: list[str], out: dict[tuple[str, str], CellRecord]) -> None:
     cols = hit.cols or [c.key for c in tdef.cols]
     labels = hit.col_labels or [c.label for c in tdef.cols]
-    raw_all = " ".join(t.raw.strip() for t in hit.values if not t.empty)
+    suspect = status == "layout_suspect"
+    raw_all = " ".join(t.raw.strip() for t in hit.values if not t.empty) if suspect else ""
+    row_flags = hit.flags + extra_flags
+    row_label = hit.label.raw.strip()
+    n_assigned = len(assigned)
     for j, col in enumerate(cols):
-        tok = assigned[j] if j < len(assigned) else None
+        key = (hit.row, col)
+        prev = out.get(key)
+        if prev is not None and prev.status != "missing":
+            continue  # first occurrence wins (a repeated header row on a new page, say)
+        tok = assigned[j] if j < n_assigned else None
         if tok is None:
-            value, st, fl = None, status or "missing", []
-            raw = raw_all if status == "layout_suspect" else ""
+            value, st, fl = None, status or "missing", ()
+            raw = raw_all
         else:
-            value, st, fl = _parsed(tok, col)
-            if status == "layout_suspect":
+            value, st, fl = _parse_cached(tok.raw, col in MONEY_COLS)
+            if suspect:
                 st = "layout_suspect"
             raw = tok.raw
-        key = (hit.row, col)
-        if key in out and out[key].status not in ("missing",):
-            continue  # first occurrence wins (a repeated header row on a new page, say)
-        out[key] = CellRecord(tdef.key, hit.row, col, value, raw, st, sorted(set(fl + hit.flags + extra_flags)),
-                              raw_row_label=hit.label.raw.strip(), raw_col_label=labels[j] if j < len(labels) else "",
-                              section=tdef.section)
+        flags = sorted(set(fl).union(row_flags)) if (fl or row_flags) else []
+        out[key] = CellRecord(tdef.key, hit.row, col, value, raw, st, flags, row_label,
+                              labels[j] if j < len(labels) else "", tdef.section)
 
 
 def _zero(t: Token) -> bool:
@@ -313,6 +318,7 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
     data_started = False
     group: str | None = None
     hints = grid_hints(tokens, len(tdef.cols))
+    seen_rows: set[str] = set()
     i = 0
     while i < len(tokens):
         t = tokens[i]
@@ -346,8 +352,9 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
         if m:
             data_started = True
             hit = RowHit(tdef.key, m.key, t, values, ["fuzzy_label"] if m.fuzzy else [])
-            if m.key in out_keys(out):
+            if m.key in seen_rows:
                 hit.flags.append("duplicate_row")
+            seen_rows.add(m.key)
             assign(hit, tdef, out, hints)
             i = nxt
             continue
@@ -369,10 +376,6 @@ def _is_single_row_group(group: str, tokens: list[Token], k: int, vocab) -> bool
         m = vocab.match(t.label.text)
         return not (m and m.key.startswith("other_") and m.key != "other_processing")
     return True
-
-
-def out_keys(out: dict[tuple[str, str], CellRecord]) -> set[str]:
-    return {k[0] for k, c in out.items() if c.status != "missing"}
 
 
 # -- §四 ----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .labels import _WS
 
@@ -33,6 +34,22 @@ def is_value_text(text: str) -> bool:
 
 def parse_value(raw: str, *, money: bool = False, signed: bool = False) -> tuple[int | Decimal | None, str, list[str]]:
     """Parse one cell. `money`: the column is in 万元 (a 元 suffix is converted)."""
+    value, status, flags = _parse_cached(raw, money)
+    return value, status, list(flags)
+
+
+@lru_cache(maxsize=200_000)
+def _parse_cached(raw: str, money: bool) -> tuple[int | Decimal | None, str, tuple[str, ...]]:
+    value, status, flags = _parse(raw, money=money)
+    return value, status, tuple(flags)
+
+
+@lru_cache(maxsize=200_000)
+def is_value_text_cached(text: str) -> bool:
+    return is_value_text(text)
+
+
+def _parse(raw: str, *, money: bool = False) -> tuple[int | Decimal | None, str, list[str]]:
     flags: list[str] = []
     nfkc = unicodedata.normalize("NFKC", raw)
     s = _WS.sub("", nfkc)
