@@ -37,6 +37,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import report, staging
 from flows.tasks import (
     Timed,
+    batches,
     crawl_task,
     ensure_host_limits,
     export_task,
@@ -194,22 +195,23 @@ def crawl_flow(data_dir: str, run_id: str, portals: list, fetch: dict[str, Any] 
 @flow(name="gongkai-extract", validate_parameters=False)
 def extract_flow(data_dir: str, run_id: str, documents: list, portal_ids: list[str], backlog: bool = True
                  ) -> StageResult:
-    """Extract every new or changed document (plus never-extracted backlog) into staging, one task each;
+    """Extract every new or changed document (plus never-extracted backlog) into staging, in small batches per task;
     documents already extracted with the current extractor version are skipped."""
     plan_t = plan_extract_task(data_dir, documents, portal_ids, backlog)
     plan: staging.ExtractPlan = plan_t.value
-    futures = extract_task.map(plan.jobs, data_dir=unmapped(data_dir), run_id=unmapped(run_id))
+    groups = batches(plan.jobs)
+    futures = extract_task.map(groups, data_dir=unmapped(data_dir), run_id=unmapped(run_id))
     outcomes: list[staging.ExtractOutcome] = []
     timings = [plan_t]
-    for job, fut in zip(plan.jobs, futures, strict=True):
+    for group, fut in zip(groups, futures, strict=True):
         fut.wait()
         err = _failure(fut)
         if err:
-            outcomes.append(staging.ExtractOutcome(job.sha256, job.url, job.portal_id, "failed", err))
+            outcomes += [staging.ExtractOutcome(j.sha256, j.url, j.portal_id, "failed", err) for j in group]
             continue
         t = fut.result()
         timings.append(t)
-        outcomes.append(t.value)
+        outcomes += t.value
     return StageResult(timings, (plan, outcomes))
 
 

@@ -284,6 +284,22 @@ def resolve_unit(unit: str | None, *, title: str | None = None, county_hint: str
                         _s(portal.get("prefecture_code")), portal.get("county"), _s(portal.get("county_code")),
                         pt, _s(portal.get("township_code")), "portal", 1, f"portal:{_pid(portal)}")
 
+    # a county (or township) portal publishes the reports of its own townships: its county wins over a
+    # namesake elsewhere in the gazetteer, unless the report itself names another county
+    pc = (portal or {}).get("county")
+    if (rest and _TOWN_SUFFIX.match(rest) and pc and (portal or {}).get("level") in ("county", "township")
+            and (not prefix or prefix[-1] == pc)):
+        return Unit(f"{_s(portal.get('county_code')) or pc}/{town_base(rest)}", rest, "township",
+                    portal.get("province"), _s(portal.get("province_code")), portal.get("prefecture"),
+                    _s(portal.get("prefecture_code")), pc, _s(portal.get("county_code")), rest, None,
+                    "portal_county", 1, f"portal:{_pid(portal)}")
+
+    if pc and name == pc and (portal or {}).get("level") == "county" and pc not in g.counties:
+        # the county's own report, on a county portal the gazetteer does not know (new or renamed county)
+        return Unit(_s(portal.get("county_code")) or pc, pc, "county", portal.get("province"),
+                    _s(portal.get("province_code")), portal.get("prefecture"), _s(portal.get("prefecture_code")),
+                    pc, _s(portal.get("county_code")), None, None, "portal_county", 1, f"portal:{_pid(portal)}")
+
     if rest and _TOWN_SUFFIX.match(rest):
         cands = _unique_places(g.towns_exact.get(rest, []))
         narrowed, used = _narrow(cands, h)

@@ -428,7 +428,7 @@ def build_demo(seed: int = DEFAULT_SEED, *, renderer: Any | None = None, faults:
     specs: list[tuple[_Spec, list[tuple[str, str]]]] = []
     for spec in SPECS:
         units = [(spec.county, f"{spec.county}人民政府")]
-        units += [(f"{spec.county}{t}", f"{spec.county}{t}人民{'办事处' if t.endswith('街道') else '政府'}")
+        units += [(f"{spec.county}{t}", f"{spec.county}{t}{'办事处' if t.endswith('街道') else '人民政府'}")
                   for t in spec.towns]
         specs.append((spec, units))
     g_site, g_pid, g_county, g_town = GENERIC_TOWN
