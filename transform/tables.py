@@ -139,7 +139,7 @@ def _window_starts(label: Token, values: list[Token], nonempty: list[Token],
 
 
 def _grid_window(hit: RowHit, nonempty: list[Token], expected: int,
-                 hints: dict[int, int] | None) -> list[Token | None] | None:
+                 hints: LazyHints | dict[int, int] | None) -> list[Token | None] | None:
     """The `expected` consecutive cells of the label's line that hold every printed value. Several
     candidates (a blank last cell, or a label-span placeholder?) are settled by where the rows of the
     same width whose window is unambiguous start their values."""
@@ -152,6 +152,21 @@ def _grid_window(hit: RowHit, nonempty: list[Token], expected: int,
     if len(starts) != 1:
         return None
     return [None if at[c].empty else at[c] for c in range(starts[0], starts[0] + expected)]
+
+
+class LazyHints:
+    """grid_hints, computed on the first ambiguous row only (most reports never need them)."""
+
+    def __init__(self, tokens: list[Token], expected: int) -> None:
+        self.tokens, self.expected, self._hints = tokens, expected, None
+
+    def get(self, width: int) -> int | None:
+        if self._hints is None:
+            self._hints = grid_hints(self.tokens, self.expected)
+        return self._hints.get(width)
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def grid_hints(tokens: list[Token], expected: int) -> dict[int, int]:
@@ -169,7 +184,7 @@ def grid_hints(tokens: list[Token], expected: int) -> dict[int, int]:
 
 
 def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord],
-           hints: dict[int, int] | None = None) -> None:
+           hints: LazyHints | dict[int, int] | None = None) -> None:
     cols = hit.cols or [c.key for c in tdef.cols]
     expected = len(cols)
     nonempty = [t for t in hit.values if not t.empty]
@@ -260,7 +275,7 @@ def parse_s2(tokens: list[Token], template: str, out: dict[str, dict]) -> list[s
         if header_open:
             header.append(t.norm)
             header_cols.append(t.col)
-        elif values and caption_table:
+        elif values and caption_table in tdefs:  # (a 第二十条第(九)项 caption in a gov2021 report has no table)
             _extra(t, values, tdefs[caption_table], out.setdefault(caption_table, {}))
         i = nxt if values else i + 1
     return warnings
@@ -317,7 +332,7 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
     gvocab = s3_group_vocab()
     data_started = False
     group: str | None = None
-    hints = grid_hints(tokens, len(tdef.cols))
+    hints = LazyHints(tokens, len(tdef.cols))
     seen_rows: set[str] = set()
     i = 0
     while i < len(tokens):
@@ -390,7 +405,7 @@ def parse_s4(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             continue
         values, _ = _values_after(tokens, i)
         if sum(1 for v in values if not v.empty) >= 3:
-            assign(RowHit(tdef.key, S4_ROWS[t.label.text], t, values), tdef, out, grid_hints(tokens, 5))
+            assign(RowHit(tdef.key, S4_ROWS[t.label.text], t, values), tdef, out, LazyHints(tokens, 5))
             rows_found += 1
     if rows_found:
         return []

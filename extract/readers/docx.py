@@ -55,6 +55,8 @@ def check_docx_zip(data: bytes, limits: Limits = _DEFAULT_LIMITS) -> None:
                 with zf.open(i) as f:
                     # Read at most the declared size + 1: a lying header cannot make us inflate more.
                     part = f.read(min(i.file_size, budget) + 1)
+            except RuntimeError as e:  # zipfile: "File … is encrypted, password required"
+                raise ReaderError(f"DOCX zip entry {i.filename!r} is encrypted: {e}") from None
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as e:
                 # includes a CRC mismatch when the stream inflates past the size its header claims
                 raise ReaderError(f"corrupt DOCX zip entry {i.filename!r}: {e}") from None
