@@ -105,13 +105,15 @@ def _now() -> datetime:
 
 class _Crawler:
     def __init__(self, con: duckdb.DuckDBPyConnection, archive: RawArchive, fetcher: Fetcher,
-                 config: CrawlConfig, run_id: str, summary: CrawlSummary, progress: Progress | None) -> None:
+                 config: CrawlConfig, run_id: str, summary: CrawlSummary, progress: Progress | None,
+                 db_thread: ThreadPoolExecutor | None = None) -> None:
         self.con, self.archive, self.fetcher = con, archive, fetcher
         self.config, self.run_id, self.summary = config, run_id, summary
         self.progress = progress or (lambda *_: None)
         self._ops: list[tuple[str, list[Any]]] = []
-        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
+        self._db_thread = db_thread or ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
         self._flusher: asyncio.Future[None] | None = None
+        self._final = False
         self._unsynced: list[str] = []
 
     # -- state ------------------------------------------------------------------------------
@@ -147,13 +149,15 @@ class _Crawler:
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while self._ops:
-            await asyncio.sleep(0.1)  # gather a batch: one fsync'd commit per ~100 ms, not per row
+            if not self._final:
+                await asyncio.sleep(0.1)  # gather a batch: one fsync'd commit per ~100 ms, not per row
             ops, self._ops = self._ops, []
             shas, self._unsynced = self._unsynced, []
             await loop.run_in_executor(self._db_thread, self._tx, ops, shas)
 
     async def flush(self) -> None:
-        """Wait until every queued write is committed."""
+        """Wait until every queued write is committed (the crawl is over: no batching pause)."""
+        self._final = True
         while self._ops or (self._flusher is not None and not self._flusher.done()):
             self.kick()
             assert self._flusher is not None
@@ -161,7 +165,7 @@ class _Crawler:
 
     def _tx(self, ops: list[tuple[str, Any]], shas: list[str]) -> None:
         """Write one batch: bulk Arrow inserts (DuckDB upserts row by row cost ~8 ms each)."""
-        for sha in shas:  # archived bytes are durable before any row that names them
+        for sha in dict.fromkeys(shas):  # archived bytes are durable before any row that names them
             self.archive.fsync(sha)
         state: dict[str, dict[str, Any]] = {}
         manifest: dict[tuple[str, str], ManifestRow] = {}
@@ -230,9 +234,10 @@ class _Crawler:
             self._ops.append(("touch", (now, c, prev["sha256"])))
             return "unchanged", body, row
         if r.ok:
-            sha, fresh = self.archive.put(r.body, sync=False)
-            if fresh:
-                self._unsynced.append(sha)  # fsynced by the DB thread before the batch commits
+            sha, _fresh = self._put(r.body)
+            # fsynced by the DB thread before the batch commits; also when another task's put of the same
+            # bytes won the race (its fsync may not be queued yet); fsync of a clean file costs nothing
+            self._unsynced.append(sha)
             self._ops.append(("manifest", ManifestRow(
                 url=c, sha256=sha, portal_id=portal.id, kind=kind, content_type=r.content_type or None,
                 http_status=r.status, size=len(r.body), fetched_at=now, etag=r.etag, last_modified=r.last_modified,
@@ -259,6 +264,9 @@ class _Crawler:
         self.log(portal.id, c, kind, event, r.status, None, err)
         self._count_problem(ps, portal, event, c, err)
         return event, None, row
+
+    def _put(self, body: bytes) -> tuple[str, bool]:
+        return self.archive.put(body, sync=False)
 
     def _count_problem(self, ps: PortalSummary, portal: Portal, event: str, url: str, err: str) -> None:
         if (url, err) in ps.errors or (url, err) in ps.skips:
@@ -446,36 +454,72 @@ async def acrawl_portals(portals: list[Portal], data_dir: Path | str, *, config:
     config = config or CrawlConfig()
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     summary = CrawlSummary(run_id)
-    # migrations only: the crawler needs its tables, not the warehouse views (rebuilt by `sql.connect`)
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(Path(data_dir) / DB_NAME))
-    apply_migrations(con)
-    archive = RawArchive(data_dir)
+    loop = asyncio.get_running_loop()
+    db_thread = ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
+
+    def open_db() -> duckdb.DuckDBPyConnection:
+        # migrations only: the crawler needs its tables, not the warehouse views (rebuilt by `sql.connect`)
+        con = duckdb.connect(str(Path(data_dir) / DB_NAME))
+        try:
+            apply_migrations(con)
+            con.execute("INSERT INTO crawl_runs VALUES (?, ?, NULL, 'running', ?, ?)",
+                        [run_id, _now(), ",".join(p.id for p in portals),
+                         json.dumps(asdict(config), default=str)])
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    con: duckdb.DuckDBPyConnection | None = None
     try:
-        con.execute("INSERT INTO crawl_runs VALUES (?, ?, NULL, 'running', ?, ?)",
-                    [run_id, _now(), ",".join(p.id for p in portals), json.dumps(asdict(config), default=str)])
         async with Fetcher(config.fetch) as fetcher:
             for p in portals:  # a portal may ask for a slower pace than the configured one
                 extra = float(p.options.get("delay", 0) or 0)
                 if extra > config.fetch.per_host_delay:
                     for u in (*p.entry_urls, *p.report_urls):
                         fetcher._host(urlsplit(u).netloc.lower()).delay = extra
-            crawler = _Crawler(con, archive, fetcher, config, run_id, summary, progress)
+            # opening the database (file creation, migrations: a few hundred ms) overlaps with the
+            # robots.txt requests that every portal's first fetch has to wait for anyway
+            opening = loop.run_in_executor(db_thread, open_db)
+            try:
+                await asyncio.gather(*(_robots_first(fetcher, p) for p in portals))
+            finally:
+                con = await opening
+            archive = RawArchive(data_dir)
+            crawler = _Crawler(con, archive, fetcher, config, run_id, summary, progress, db_thread)
             await asyncio.gather(*(crawler.portal(p) for p in portals))
             for r in fetcher.robots_fetched:  # keep every byte fetched, robots.txt included
                 owner = next((p for p in portals if p.policy().allows(r.url)), None)
                 if owner is not None:
                     await crawler.store(owner, PortalSummary(owner.id), "robots", r.url, r, None)
             await crawler.flush()
-            crawler._db_thread.shutdown()
+        finish = con
+        finish.execute("BEGIN TRANSACTION")  # one commit (one fsync) for the run's closing rows
         for ps in summary.portals.values():
-            con.execute(f"INSERT INTO crawl_portal_runs VALUES (?, ?, {', '.join('?' * len(PortalSummary.COUNTS))})",
-                        [run_id, ps.portal_id, *(getattr(ps, c) for c in PortalSummary.COUNTS)])
-        con.execute("UPDATE crawl_runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                    [_now(), "ok" if summary.ok else "failed", run_id])
+            finish.execute(f"INSERT INTO crawl_portal_runs VALUES (?, ?, {', '.join('?' * len(PortalSummary.COUNTS))})",
+                           [run_id, ps.portal_id, *(getattr(ps, c) for c in PortalSummary.COUNTS)])
+        finish.execute("UPDATE crawl_runs SET finished_at = ?, status = ? WHERE run_id = ?",
+                       [_now(), "ok" if summary.ok else "failed", run_id])
+        finish.execute("COMMIT")
     finally:
-        con.close()
+        db_thread.shutdown()
+        if con is not None:
+            con.close()
     return summary
+
+
+async def _robots_first(fetcher: Fetcher, portal: Portal) -> None:
+    """Fetch robots.txt of a portal's first URL: its first request would do the same."""
+    urls = (*portal.entry_urls, *portal.report_urls)
+    if portal.unresolved or not urls:
+        return
+    policy = portal.policy()
+    try:
+        url = policy.check(urls[0])
+    except Confined:
+        return
+    await fetcher.robots_allows(url, policy)
 
 
 def crawl_portals(portals: list[Portal], data_dir: Path | str, *, config: CrawlConfig | None = None,

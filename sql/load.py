@@ -248,7 +248,13 @@ def _merge(con: duckdb.DuckDBPyConnection) -> LoadCounts:
         FROM stg_reports s LEFT JOIN _dig d USING (doc) LEFT JOIN reports r ON r.sha256 = s.sha256""")
     q("UPDATE _r SET report_id = nextval('report_id_seq') WHERE kind = 'new'")
     c = LoadCounts()
-    kinds = dict(q("SELECT kind, count(*) FROM _r GROUP BY kind").fetchall())
+    kinds: dict[str, int] = {}
+    n_diff = 0  # changed reports whose content differs: their cells are diffed and replaced
+    for kind, n, nd in q("""SELECT kind, count(*), count(*) FILTER (WHERE kind = 'changed'
+                                                     AND digest IS DISTINCT FROM old_digest)
+                           FROM _r GROUP BY kind""").fetchall():
+        kinds[kind] = n
+        n_diff += nd
     c.documents = sum(kinds.values())
     c.reports_inserted, c.reports_updated, c.reports_unchanged = (
         kinds.get("new", 0), kinds.get("changed", 0), kinds.get("same", 0))
@@ -259,7 +265,8 @@ def _merge(con: duckdb.DuckDBPyConnection) -> LoadCounts:
          FROM _r WHERE kind = 'new'""")
     sets = ", ".join(f"{a} = _r.{a}" for a in _REPORT_ATTRS)
     # source_url / portal_id / fetched_at keep their first values: a nightly re-fetch is not a change
-    q(f"""UPDATE reports SET {sets}, content_digest = _r.digest,
+    if c.reports_updated:
+        q(f"""UPDATE reports SET {sets}, content_digest = _r.digest,
             published_at = coalesce(_r.published_at, reports.published_at),
             source_url = coalesce(reports.source_url, _r.source_url),
             portal_id = coalesce(reports.portal_id, _r.portal_id), updated_at = now()
@@ -268,48 +275,57 @@ def _merge(con: duckdb.DuckDBPyConnection) -> LoadCounts:
     # cells: unchanged digests are counted, not touched; new reports are a straight bulk insert
     c.cells_unchanged = q("""SELECT coalesce(sum(n_cells), 0) FROM _r
                              WHERE kind = 'same' OR (kind = 'changed' AND digest = old_digest)""").fetchall()[0][0]
-    c.cells_inserted = q(f"""INSERT INTO cells SELECT r.report_id, {_CELL_COLS_C}
-                             FROM stg_cells c JOIN _r r USING (doc) WHERE r.kind = 'new'""").fetchall()[0][0]
+    if c.reports_inserted:
+        c.cells_inserted = q(f"""INSERT INTO cells SELECT r.report_id, {_CELL_COLS_C}
+                                 FROM stg_cells c JOIN _r r USING (doc) WHERE r.kind = 'new'""").fetchall()[0][0]
     redo = "FROM _r WHERE kind = 'new' OR (kind = 'changed' AND digest IS DISTINCT FROM old_digest)"
     diff_ids = "SELECT report_id FROM _r WHERE kind = 'changed' AND digest IS DISTINCT FROM old_digest"
-    on = " AND ".join(f"n.{k} = o.{k}" for k in _CELL_KEY)
-    eq = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in _CELL_VALS)
-    ins, upd, same, dele = q(f"""
-        WITH n AS (SELECT r.report_id, {_CELL_COLS_C} FROM stg_cells c JOIN _r r USING (doc)
-                   WHERE r.report_id IN ({diff_ids})),
-             o AS (SELECT * FROM cells WHERE report_id IN ({diff_ids}))
-        SELECT count(*) FILTER (WHERE o.report_id IS NULL), count(*) FILTER (WHERE n.report_id IS NOT NULL
-                 AND o.report_id IS NOT NULL AND NOT ({eq})),
-               count(*) FILTER (WHERE n.report_id IS NOT NULL AND o.report_id IS NOT NULL AND {eq}),
-               count(*) FILTER (WHERE n.report_id IS NULL)
-        FROM n FULL JOIN o ON n.report_id = o.report_id AND {on}""").fetchall()[0]
-    c.cells_inserted += ins
-    c.cells_updated, c.cells_deleted = upd, dele
-    c.cells_unchanged += same
-    q(f"DELETE FROM cells WHERE report_id IN ({diff_ids})")
-    q(f"""INSERT INTO cells SELECT r.report_id, {_CELL_COLS_C} FROM stg_cells c JOIN _r r USING (doc)
-          WHERE r.report_id IN ({diff_ids})""")
+    # Everything below touching existing rows is skipped when no report's content changed: each of these
+    # statements scans the whole (growing) cells table even for an empty id list, which made a fresh bulk
+    # load quadratic in the warehouse size.
+    if n_diff:
+        on = " AND ".join(f"n.{k} = o.{k}" for k in _CELL_KEY)
+        eq = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in _CELL_VALS)
+        ins, upd, same, dele = q(f"""
+            WITH n AS (SELECT r.report_id, {_CELL_COLS_C} FROM stg_cells c JOIN _r r USING (doc)
+                       WHERE r.report_id IN ({diff_ids})),
+                 o AS (SELECT * FROM cells WHERE report_id IN ({diff_ids}))
+            SELECT count(*) FILTER (WHERE o.report_id IS NULL), count(*) FILTER (WHERE n.report_id IS NOT NULL
+                     AND o.report_id IS NOT NULL AND NOT ({eq})),
+                   count(*) FILTER (WHERE n.report_id IS NOT NULL AND o.report_id IS NOT NULL AND {eq}),
+                   count(*) FILTER (WHERE n.report_id IS NULL)
+            FROM n FULL JOIN o ON n.report_id = o.report_id AND {on}""").fetchall()[0]
+        c.cells_inserted += ins
+        c.cells_updated, c.cells_deleted = upd, dele
+        c.cells_unchanged += same
+        q(f"DELETE FROM cells WHERE report_id IN ({diff_ids})")
+        q(f"""INSERT INTO cells SELECT r.report_id, {_CELL_COLS_C} FROM stg_cells c JOIN _r r USING (doc)
+              WHERE r.report_id IN ({diff_ids})""")
     for t in ("narrative", "checks"):
         cols = ", ".join("s." + f.name for f in (NARRATIVE_SCHEMA if t == "narrative" else CHECK_SCHEMA)
                          if f.name != "doc")
-        q(f"DELETE FROM {t} WHERE report_id IN ({diff_ids})")
-        q(f"INSERT INTO {t} SELECT r.report_id, {cols} FROM stg_{t} s JOIN (SELECT doc, report_id {redo}) r "
-          "USING (doc)")
+        if n_diff:
+            q(f"DELETE FROM {t} WHERE report_id IN ({diff_ids})")
+        if (c.reports_inserted or n_diff) and con.execute(f"SELECT count(*) FROM stg_{t}").fetchall()[0][0]:
+            q(f"INSERT INTO {t} SELECT r.report_id, {cols} FROM stg_{t} s JOIN (SELECT doc, report_id {redo}) r "
+              "USING (doc)")
 
     # supersession, recomputed only for the unit x year groups this batch touched
-    q("""CREATE TEMP TABLE _aff AS
-         SELECT DISTINCT unit_key, year FROM _r WHERE kind <> 'same'
-         UNION SELECT old_unit, old_year FROM _r WHERE kind = 'changed'""")
-    q("""UPDATE reports SET version = v.version, is_current = v.is_current FROM (
-           SELECT report_id,
-                  row_number() OVER (PARTITION BY unit_key, year
-                                     ORDER BY coalesce(published_at, fetched_at) NULLS FIRST, report_id) AS version,
-                  row_number() OVER (PARTITION BY unit_key, year
-                                     ORDER BY coalesce(published_at, fetched_at) DESC NULLS LAST,
-                                              report_id DESC) = 1 AS is_current
-           FROM reports r SEMI JOIN _aff a ON r.unit_key = a.unit_key AND r.year IS NOT DISTINCT FROM a.year) v
-         WHERE reports.report_id = v.report_id
-           AND (reports.version <> v.version OR reports.is_current <> v.is_current)""")
+    if c.reports_inserted or c.reports_updated:
+        q("""CREATE TEMP TABLE _aff AS
+             SELECT DISTINCT unit_key, year FROM _r WHERE kind <> 'same'
+             UNION SELECT old_unit, old_year FROM _r WHERE kind = 'changed'""")
+        q("""UPDATE reports SET version = v.version, is_current = v.is_current FROM (
+               SELECT report_id,
+                      row_number() OVER (PARTITION BY unit_key, year
+                                         ORDER BY coalesce(published_at, fetched_at) NULLS FIRST, report_id
+                                         ) AS version,
+                      row_number() OVER (PARTITION BY unit_key, year
+                                         ORDER BY coalesce(published_at, fetched_at) DESC NULLS LAST,
+                                                  report_id DESC) = 1 AS is_current
+               FROM reports r SEMI JOIN _aff a ON r.unit_key = a.unit_key AND r.year IS NOT DISTINCT FROM a.year) v
+             WHERE reports.report_id = v.report_id
+               AND (reports.version <> v.version OR reports.is_current <> v.is_current)""")
     q("""INSERT INTO load_runs VALUES (nextval('load_run_seq'), now(), ?, ?, ?, ?, ?, ?, ?, ?)""",
       [c.documents, c.reports_inserted, c.reports_updated, c.reports_unchanged, c.cells_inserted,
        c.cells_updated, c.cells_unchanged, c.cells_deleted])
@@ -383,16 +399,32 @@ def _dec(v: object) -> int | Decimal | None:
     return Decimal(str(v))
 
 
-def items_from_jsonl(paths: Iterable[Path]) -> list[LoadItem]:
-    """Regroup the per-record JSON Lines of `gongkai extract` into one LoadItem per document."""
+def items_from_jsonl(paths: Iterable[Path], warnings: list[str] | None = None) -> list[LoadItem]:
+    """Regroup the per-record JSON Lines of `gongkai extract` into one LoadItem per document.
+
+    A line that is not JSON (the cut last line of a killed run) is skipped with a warning, and so is a
+    file's last document when its records stop before its checks: `gongkai extract` writes one document
+    at a time, cells, narrative, then checks, so only the last one of a killed run can be cut, and a
+    cut document is not loaded half."""
+    warn = warnings if warnings is not None else []
     docs: dict[str, Extraction] = {}
+    last_of_file: set[str] = set()
     for path in paths:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
+        last = None
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
-                r = json.loads(line)
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError:
+                    warn.append(f"{path}:{n}: not a JSON record (cut line?), skipped")
+                    continue
+                if not isinstance(r, dict):
+                    warn.append(f"{path}:{n}: not a JSON object, skipped")
+                    continue
                 sha = r.get("sha256") or r.get("source")
+                last = sha
                 x = docs.get(sha)
                 if x is None:
                     meta = ReportMeta(source=r.get("source", ""), sha256=sha, fmt=r.get("fmt", ""),
@@ -415,4 +447,12 @@ def items_from_jsonl(paths: Iterable[Path]) -> list[LoadItem]:
                 elif kind == "check":
                     x.checks.append(CheckRecord(r["rule"], r.get("scope", ""), _dec(r.get("expected")),
                                                 _dec(r.get("actual")), r.get("passed"), r.get("detail", "")))
-    return [LoadItem(x, source_url=x.meta.source) for x in docs.values()]
+        if last is not None:
+            last_of_file.add(last)
+    complete = []
+    for sha, x in docs.items():
+        if sha not in last_of_file or x.checks:
+            complete.append(LoadItem(x, source_url=x.meta.source))
+        else:
+            warn.append(f"{x.meta.source}: records end before its checks (a cut extraction), not loaded")
+    return complete
