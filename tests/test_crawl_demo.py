@@ -16,7 +16,7 @@ from extract.http import FetchConfig
 from extract.registry import load_registry
 from flows.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "portal"
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "portal"  # copies of shared/corpus/portal
 FAST = CrawlConfig(fetch=FetchConfig(per_host_delay=0.002, backoff_base=0.01, retries=3))
 
 
