@@ -30,9 +30,12 @@ _ORDINAL = re.compile(
 _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20}
 
 
+_WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003]")
+
+
 def narrow(text: str) -> str:
     """Full-width ASCII and wide spaces → ASCII; a fast stand-in for NFKC on long running text."""
-    return text.translate(_WIDTH)
+    return text.translate(_WIDTH) if _WIDE.search(text) else text
 
 
 def norm(text: str) -> str:
