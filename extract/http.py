@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
-import re
 import time
 import urllib.robotparser
 from collections.abc import Callable
@@ -331,40 +330,12 @@ class Fetcher:
 
 
 # -- decoding ------------------------------------------------------------------------------------
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-]+)", re.I)
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "gb_2312-80"}
-
-
-def _norm_charset(name: str) -> str:
-    name = name.lower().strip()
-    return "gb18030" if name in _GB_FAMILY else name
-
 
 def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """(text, charset used). Valid UTF-8 wins (declarations are often wrong); then the HTTP header,
-    <meta>, statistical detection. Any GB2312/GBK declaration is decoded as GB18030."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", "replace"), "utf-8"
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = []
-    m = _HEADER_CHARSET.search(content_type or "")
-    if m:
-        candidates.append(_norm_charset(m.group(1)))
-    m2 = _META_CHARSET.search(body[:4096])
-    if m2:
-        candidates.append(_norm_charset(m2.group(1).decode("ascii", "ignore")))
-    for cs in candidates:
-        try:
-            return body.decode(cs), cs
-        except (UnicodeDecodeError, LookupError):
-            continue
-    from charset_normalizer import from_bytes
-    best = from_bytes(body[:200_000]).best()
-    if best is not None:
-        cs = _norm_charset(best.encoding)
-        return body.decode(cs, "replace"), cs
-    return body.decode("gb18030", "replace"), "gb18030"
+    """(text, charset used): the HTML reader's decoding (BOM, HTTP header, <meta>, declared-but-wrong
+    charsets, GB2312/GBK as GB18030), so link parsing and extraction read a page the same way."""
+    from extract.readers.html import decode_html as _decode
+
+    text, encoding, _warnings = _decode(body, content_type or None)
+    return text, encoding
+
