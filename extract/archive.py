@@ -98,19 +98,10 @@ class ManifestRow:
 
 def record(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> bool:
     """Insert a manifest row for (url, sha256) or refresh last_seen; True if the version is new."""
-    hit = con.execute("SELECT 1 FROM documents WHERE url = ? AND sha256 = ?", [row.url, row.sha256]).fetchone()
-    if hit:
-        con.execute("UPDATE documents SET last_seen = ? WHERE url = ? AND sha256 = ?",
-                    [row.fetched_at, row.url, row.sha256])
-        return False
-    con.execute(
-        "INSERT INTO documents (url, sha256, portal_id, kind, content_type, http_status, size, fetched_at,"
-        " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [row.url, row.sha256, row.portal_id, row.kind, row.content_type, row.http_status, row.size,
-         row.fetched_at, row.fetched_at, row.etag, row.last_modified, row.final_url, row.parent_url,
-         row.title, row.year, row.run_id])
-    return True
+    new = con.execute("SELECT 1 FROM documents WHERE url = ? AND sha256 = ?",
+                      [row.url, row.sha256]).fetchone() is None
+    con.execute(*record_op(row))  # insert, or refresh last_seen of the known version
+    return new
 
 
 def record_op(row: ManifestRow) -> tuple[str, list[object]]:

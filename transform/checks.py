@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .records import CellRecord, CheckRecord, NarrativeRecord
-from .schema import tables
+from .schema import mapping_template, tables
 from .tables import APPL
 
 COLS = (*APPL, "total")
@@ -63,14 +63,14 @@ def run_checks(template: str, cells: list[CellRecord], narrative: list[Narrative
     s3 = {(r, c): val for (t, r, c), val in v.items() if t == "s3_applications"}
     if s3:
         present = {r for (r, _c), val in s3.items() if val is not None}
-        results = _result_rows(template if template in ("gov2021", "gov2019") else "gov2021", present)
+        tmpl = mapping_template(template)
+        results = _result_rows(tmpl, present)
 
         t3 = "s3_applications"
         for c in COLS:
             out.append(chk("H1", f"{t3}:{c}", t3, [("new_requests", c), ("carried_over_from_last_year", c)],
                            [("total_processed", c), ("carried_forward", c)],
                            detail="new_requests + carried_over = total_processed + carried_forward"))
-        tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
         rows = [r.key for r in tables(tmpl)[t3].rows if any((r.key, c) in s3 for c in COLS)]
         for r in rows:
             out.append(chk("H2", f"{t3}:{r}", t3, [(r, c) for c in APPL], [(r, "total")],

@@ -19,7 +19,7 @@ from .checks import run_checks
 from .metadata import detect_template, hints, unit_and_year
 from .narrative import extract_narrative
 from .records import CheckRecord, Extraction, ReportMeta
-from .schema import tables
+from .schema import mapping_template, tables
 from .sections import build
 from .tables import map_tables
 
@@ -36,11 +36,11 @@ def extract_bytes(data: bytes, *, source: str, filename: str | None = None, cont
     meta = ReportMeta(source=source, sha256=sha, fmt=result.fmt, unit=meta_d["unit"], year=meta_d["year"],
                       template=template, title=meta_d["title"], unit_evidence=meta_d["unit_evidence"],
                       year_evidence=meta_d["year_evidence"], extractor_version=EXTRACTOR_VERSION, **h)
-    mapped = map_tables(doc, template if template in ("gov2021", "gov2019") else "gov2021")
+    tmpl = mapping_template(template)
+    mapped = map_tables(doc, tmpl)
     cells = [c for tkey in mapped for c in _ordered(mapped[tkey], template, tkey)]
     narrative = extract_narrative(doc.section_text(1) or doc.head_text(), doc.section_text(6))
     checks = run_checks(template, cells, narrative, meta.unit)
-    tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
     for tkey in tables(tmpl):
         found = tkey in mapped
         checks.insert(0, CheckRecord("table_found", tkey, 1, int(found), found,
@@ -52,8 +52,7 @@ def extract_bytes(data: bytes, *, source: str, filename: str | None = None, cont
 
 
 def _ordered(cells: dict, template: str, tkey: str) -> list:
-    tmpl = template if template in ("gov2021", "gov2019") else "gov2021"
-    tdef = tables(tmpl).get(tkey)
+    tdef = tables(mapping_template(template)).get(tkey)
     if tdef is None:
         return list(cells.values())
     order = {(r.key, c.key): i for i, (r, c) in enumerate((r, c) for r in tdef.rows for c in tdef.cols)}

@@ -52,5 +52,11 @@ def tables(template: str) -> dict[str, TableDef]:
     return out
 
 
+def mapping_template(template: str) -> str:
+    """The schema template a report's cells are keyed by: its own, or gov2021's keys when the template
+    is unknown (§三 and §四 are the same in both templates)."""
+    return template if template in TEMPLATES else "gov2021"
+
+
 def expected_cells(template: str) -> int:
     return sum(len(t.rows) * len(t.cols) for t in tables(template).values())

@@ -35,7 +35,6 @@ _CAPTION = re.compile(r"第二十条第?\(?([一二三四五六七八九十])\)?
 _ORDINAL_GROUPS = {"(三)": "不予公开", "(四)": "无法提供", "(五)": "不予处理", "(六)": "其他处理",
                    "三": "本年度办理结果"}
 MONEY_COLS = {"fee_amount", "procurement_amount"}
-SIGNED_COLS = {"items_change"}
 APPL = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
         "legal_service_org", "other_org")
 
@@ -85,7 +84,7 @@ def _next_label(tokens: list[Token], i: int) -> Token | None:
 # -- value alignment -------------------------------------------------------------------------------
 
 def _parsed(tok: Token, col: str) -> tuple[int | Decimal | None, str, list[str]]:
-    return parse_value(tok.raw, money=col in MONEY_COLS, signed=col in SIGNED_COLS)
+    return parse_value(tok.raw, money=col in MONEY_COLS)
 
 
 def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str | None,

@@ -32,7 +32,7 @@ def is_value_text(text: str) -> bool:
     return bool(m and re.search(r"\d", m.group("num")))
 
 
-def parse_value(raw: str, *, money: bool = False, signed: bool = False) -> tuple[int | Decimal | None, str, list[str]]:
+def parse_value(raw: str, *, money: bool = False) -> tuple[int | Decimal | None, str, list[str]]:
     """Parse one cell. `money`: the column is in 万元 (a 元 suffix is converted)."""
     value, status, flags = _parse_cached(raw, money)
     return value, status, list(flags)
@@ -42,11 +42,6 @@ def parse_value(raw: str, *, money: bool = False, signed: bool = False) -> tuple
 def _parse_cached(raw: str, money: bool) -> tuple[int | Decimal | None, str, tuple[str, ...]]:
     value, status, flags = _parse(raw, money=money)
     return value, status, tuple(flags)
-
-
-@lru_cache(maxsize=200_000)
-def is_value_text_cached(text: str) -> bool:
-    return is_value_text(text)
 
 
 def _parse(raw: str, *, money: bool = False) -> tuple[int | Decimal | None, str, list[str]]:
