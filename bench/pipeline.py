@@ -83,7 +83,8 @@ def figures(name: str, s: dict) -> dict:
     docs = sum(p["new"] + p["changed"] for p in s["portals"])
     out = {"scenario": name, "runner": s["runner"], "wall": wall, "call": s["call_seconds"], "documents": docs, "extracted": s["extracted"],
            "reports_loaded": s["load"].get("reports_inserted", 0) + s["load"].get("reports_updated", 0),
-           "docs_per_s": docs / wall if wall else 0.0, "overhead": s["overhead"], "ok": s["ok"]}
+           "docs_per_s": docs / wall if wall else 0.0, "overhead": s["overhead"], "ok": s["ok"],
+           "started_at": s["started_at"], "tasks": s["tasks"]}  # the timeline, for a look at the gaps
     for stage, secs in s["stages"].items():
         body = covered([t for t in tasks if t.stage == stage])
         out[f"{stage}_s"] = secs
