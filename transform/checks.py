@@ -7,7 +7,9 @@ categories sum to the narrative total). `passed` is None where a needed cell is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from .records import CellRecord, CheckRecord, NarrativeRecord
 from .schema import mapping_template, tables
@@ -28,65 +30,97 @@ def _result_rows(template: str, present: set[str]) -> list[str]:
     return rows
 
 
-def _check(rule: str, scope: str, expected: list[Num | None], actual: list[Num | None], *,
-           op: str = "==", detail: str = "", blanks: list[bool] | None = None) -> CheckRecord:
-    """`blanks[i]` says operand i (expected + actual, in order) is a printed-empty cell. Where every null
-    operand is such a blank and the rule holds reading them as 0, it passes and says so (spec §5.1, §7);
-    where it would fail, the blanks are unknown and the check is not checkable."""
-    operands = expected + actual
-    if any(v is None for v in operands):
-        if blanks is None or not all(b for v, b in zip(operands, blanks) if v is None):
-            return CheckRecord(rule, scope, None, None, None, "not checkable: a needed cell is null or lost")
-        expected = [0 if v is None else v for v in expected]
-        actual = [0 if v is None else v for v in actual]
+Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    rule: str
+    scope: str
+    expected: tuple[Key, ...]  # cells summed on the expected side
+    actual: tuple[Key, ...]
+    op: str = "=="
+    detail: str = ""
+    row: str = ""  # H2: checked only when the row was found
+
+
+def _check(r: _Rule, v: dict[Key, Num | None], blank: set[Key]) -> CheckRecord:
+    """A null operand that is a printed-empty cell (`blank`) counts as 0 where the rule then holds, and
+    the check passes and says so (spec §5.1, §7); where it would fail, the blanks are unknown and the
+    check is not checkable; any other null makes it not checkable."""
+    expected = [v.get(k) for k in r.expected]
+    actual = [v.get(k) for k in r.actual]
+    detail = r.detail
+    if None in expected or None in actual:
+        if not all(k in blank for k in r.expected + r.actual if v.get(k) is None):
+            return CheckRecord(r.rule, r.scope, None, None, None, "not checkable: a needed cell is null or lost")
+        expected = [0 if x is None else x for x in expected]
+        actual = [0 if x is None else x for x in actual]
         detail = (detail + "; " if detail else "") + "blank cells read as 0"
     e = sum(expected)  # type: ignore[arg-type]
     a = sum(actual)  # type: ignore[arg-type]
-    passed = a == e if op == "==" else a <= e
+    passed = a == e if r.op == "==" else a <= e
     if not passed and "blank cells read as 0" in detail:
         # a blank that cannot be 0 (Shanghai's blank 总计 beside non-zero cells) is unknown, not a failure
-        return CheckRecord(rule, scope, e, a, None, "not checkable: blank cells, and reading them as 0 breaks it")
-    return CheckRecord(rule, scope, e, a, passed, detail)
+        return CheckRecord(r.rule, r.scope, e, a, None, "not checkable: blank cells, and reading them as 0 breaks it")
+    return CheckRecord(r.rule, r.scope, e, a, passed, detail)
+
+
+@cache
+def _s3_rules(template: str, one_row_other: bool) -> tuple[_Rule, ...]:
+    """H1, H2 (per row), H3, H6 of §三, in report order; `one_row_other`: (六) printed as one row."""
+    t3 = "s3_applications"
+    keys = [r.key for r in tables(template)[t3].rows]
+    results = _result_rows(template, {"other_processing"} if one_row_other else set())
+
+    def k(row: str, col: str) -> Key:
+        return (t3, row, col)
+    out = [_Rule("H1", f"{t3}:{c}", (k("new_requests", c), k("carried_over_from_last_year", c)),
+                 (k("total_processed", c), k("carried_forward", c)),
+                 detail="new_requests + carried_over = total_processed + carried_forward") for c in COLS]
+    out += [_Rule("H2", f"{t3}:{r}", tuple(k(r, c) for c in APPL), (k(r, "total"),),
+                  detail="total column = sum of the six applicant columns", row=r) for r in keys]
+    out += [_Rule("H3", f"{t3}:{c}", tuple(k(r, c) for r in results), (k("total_processed", c),),
+                  detail="(七)总计 = sum of the result rows") for c in COLS]
+    out += [_Rule("H6", f"{t3}:{c}", (k("new_requests", c), k("carried_over_from_last_year", c)),
+                  (k("total_processed", c),), op="<=", detail="processed <= new + carried over") for c in COLS]
+    return tuple(out)
+
+
+_S4_RULES = tuple(
+    _Rule("H4", f"s4_review_litigation:{g}",
+          tuple(("s4_review_litigation", g, c) for c in ("upheld", "corrected", "other_result", "pending")),
+          (("s4_review_litigation", g, "total"),), detail="total = upheld + corrected + other + pending")
+    for g in S4_GROUPS)
 
 
 def run_checks(template: str, cells: list[CellRecord], narrative: list[NarrativeRecord],
                unit: str | None) -> list[CheckRecord]:
-    v: dict[tuple[str, str, str], Num | None] = {(c.table, c.row, c.col): c.value for c in cells}
-    blank = {(c.table, c.row, c.col) for c in cells if c.status in ("blank", "dash")}
+    v: dict[Key, Num | None] = {}
+    blank: set[Key] = set()
+    s3_rows: set[str] = set()  # rows of §三 with any cell
+    s3_found = s4_found = False
+    one_row_other = False  # (六)其他处理 printed as one row with a value
+    for c in cells:
+        key = (c.table, c.row, c.col)
+        v[key] = c.value
+        if c.status == "blank" or c.status == "dash":
+            blank.add(key)
+        if c.table == "s3_applications":
+            s3_found = True
+            s3_rows.add(c.row)
+            if c.row == "other_processing" and c.value is not None:
+                one_row_other = True
+        elif c.table == "s4_review_litigation":
+            s4_found = True
     out: list[CheckRecord] = []
-
-    def chk(rule: str, scope: str, table: str, exp: list[tuple[str, str]], act: list[tuple[str, str]],
-            **kw) -> CheckRecord:
-        return _check(rule, scope, [v.get((table, *k)) for k in exp], [v.get((table, *k)) for k in act],
-                      blanks=[(table, *k) in blank for k in exp + act], **kw)
-
-    s3 = {(r, c): val for (t, r, c), val in v.items() if t == "s3_applications"}
-    if s3:
-        present = {r for (r, _c), val in s3.items() if val is not None}
+    if s3_found:
         tmpl = mapping_template(template)
-        results = _result_rows(tmpl, present)
-
-        t3 = "s3_applications"
-        for c in COLS:
-            out.append(chk("H1", f"{t3}:{c}", t3, [("new_requests", c), ("carried_over_from_last_year", c)],
-                           [("total_processed", c), ("carried_forward", c)],
-                           detail="new_requests + carried_over = total_processed + carried_forward"))
-        rows = [r.key for r in tables(tmpl)[t3].rows if any((r.key, c) in s3 for c in COLS)]
-        for r in rows:
-            out.append(chk("H2", f"{t3}:{r}", t3, [(r, c) for c in APPL], [(r, "total")],
-                           detail="total column = sum of the six applicant columns"))
-        for c in COLS:
-            out.append(chk("H3", f"{t3}:{c}", t3, [(r, c) for r in results], [("total_processed", c)],
-                           detail="(七)总计 = sum of the result rows"))
-        for c in COLS:
-            out.append(chk("H6", f"{t3}:{c}", t3, [("new_requests", c), ("carried_over_from_last_year", c)],
-                           [("total_processed", c)], op="<=", detail="processed <= new + carried over"))
-    s4 = {(r, c): val for (t, r, c), val in v.items() if t == "s4_review_litigation"}
-    if s4:
-        t4 = "s4_review_litigation"
-        for g in S4_GROUPS:
-            out.append(chk("H4", f"{t4}:{g}", t4, [(g, c) for c in ("upheld", "corrected", "other_result", "pending")],
-                           [(g, "total")], detail="total = upheld + corrected + other + pending"))
+        for r in _s3_rules(tmpl, tmpl == "gov2021" and one_row_other):
+            if not r.row or r.row in s3_rows:
+                out.append(_check(r, v, blank))
+    if s4_found:
+        out += [_check(r, v, blank) for r in _S4_RULES]
     negatives = [c for c in cells if c.value is not None and c.value < 0 and c.col != "items_change"]
     for c in negatives:
         out.append(CheckRecord("H5", f"{c.table}:{c.row}:{c.col}", 0, c.value, False, "negative count"))

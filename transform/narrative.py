@@ -14,8 +14,7 @@ from .labels import narrow
 from .records import NarrativeRecord
 
 _N = r"(\d+(?:\.\d+)?)"
-_JOIN = re.compile(r"(?<=\d)[ \u00a0\u3000]+(?=\d)|(?<=\d)[ \u00a0\u3000]+(?=[\u4e00-\u9fa5])"
-                   r"|(?<=[\u4e00-\u9fa5])[ \u00a0\u3000]+(?=\d)")
+_SPACES = re.compile(r"[ \u00a0\u3000]+")
 _PROACTIVE_TOTAL = (
     re.compile(r"(?:共|累计|全年)?主动公开(?:政府|政务)?信息(?:总数|数量)?(?:共计|共|达)?" + _N + r"条"),
     re.compile(r"主动公开[^。；;]{0,30}?(?:信息|文件)(?:共计|共|总计)" + _N + r"条"),
@@ -33,8 +32,21 @@ _FEE_ZERO = re.compile(r"(?:没有|未)(?:产生|收取)(?:任何)?(?:政府)?�
 _FEE = re.compile(r"(?:收取|收缴)(?:政府)?信息(?:公开)?处理费(?:共计|共)?" + _N + r"(万元|元)")
 
 
+def _join(m: re.Match[str]) -> str:
+    """Spaces between digits, or between a digit and a hanzi, go ("1 49 条" → "149条"); others stay.
+    (A callback on space runs: a lookbehind-first pattern is tried at every character of the text.)"""
+    s, e = m.span()
+    t = m.string
+    if s == 0 or e == len(t):
+        return m.group()
+    a, b = t[s - 1], t[e]
+    if a.isdecimal():
+        return "" if b.isdecimal() or "\u4e00" <= b <= "\u9fa5" else m.group()
+    return "" if b.isdecimal() and "\u4e00" <= a <= "\u9fa5" else m.group()
+
+
 def _clean(text: str) -> str:
-    return _JOIN.sub("", narrow(text))
+    return _SPACES.sub(_join, narrow(text))
 
 
 def _num(s: str) -> int | Decimal:

@@ -9,6 +9,7 @@ ReaderError; a document that reads but has no recognisable table still returns a
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 
 from extract.readers import read_document
@@ -52,11 +53,20 @@ def extract_bytes(data: bytes, *, source: str, filename: str | None = None, cont
 
 
 def _ordered(cells: dict, template: str, tkey: str) -> list:
-    tdef = tables(mapping_template(template)).get(tkey)
-    if tdef is None:
+    """A table's cells in printed order (rows, then columns), extra rows after the template's."""
+    order = _cell_order(mapping_template(template), tkey)
+    if order is None:
         return list(cells.values())
-    order = {(r.key, c.key): i for i, (r, c) in enumerate((r, c) for r in tdef.rows for c in tdef.cols)}
-    return sorted(cells.values(), key=lambda c: (order.get((c.row, c.col), len(order)), c.row, c.col))
+    out = [cells[k] for k in order if k in cells]
+    if len(out) < len(cells):
+        out += sorted((c for k, c in cells.items() if k not in order), key=lambda c: (c.row, c.col))
+    return out
+
+
+@cache
+def _cell_order(template: str, tkey: str) -> dict[tuple[str, str], int] | None:
+    tdef = tables(template).get(tkey)
+    return None if tdef is None else {k: i for i, k in enumerate(tdef.cells())}
 
 
 def extract_path(path: Path | str, *, limits: Limits | None = None) -> Extraction:

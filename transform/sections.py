@@ -10,6 +10,7 @@ and a lost heading is recovered from the first cell that only its table has.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -128,12 +129,15 @@ def classify(text: str) -> tuple[str, Label, bool]:
 
 def heading_of(cells: list[Cell]) -> int | None:
     """Section number if this line is a section heading."""
-    texts = [c.text for c in cells if c.text.strip() and not c.copy]
-    if len(texts) != 1:
+    only: str | None = None
+    for c in cells:
+        if not c.copy and c.text.strip():
+            if only is not None:
+                return None  # two cells with text: a table row
+            only = c.text
+    if only is None or len(only) > 60:
         return None
-    if len(texts[0]) > 60:
-        return None
-    n, lab, is_value = classify(texts[0])
+    n, lab, is_value = classify(only)
     if len(n) > 44 or is_value:
         return None
     text = lab.text.rstrip(":：。")
@@ -151,18 +155,26 @@ def heading_of(cells: list[Cell]) -> int | None:
 def build(blocks: list[Block]) -> Document:
     lines = to_lines(blocks)
     tokens: list[Token] = []
+    add = tokens.append
     line_text: list[str] = []
     for i, cells in enumerate(lines):
         if len(cells) == 1:
-            text = cells[0].text
+            c = cells[0]
+            text = c.text
             line_text.append(text.strip())
             if len(text) > 80:
                 continue  # running text: never a table cell, keep the token stream small
-        else:
-            line_text.append(" ".join(t for t in (c.text.strip() for c in cells if not c.copy) if t))
+            add(Token(text, *classify(text), c.copy, i, 0))
+            continue
+        parts = []
         for j, c in enumerate(cells):
-            n, lab, is_value = classify(c.text)
-            tokens.append(Token(c.text, n, lab, is_value, c.copy, i, j))
+            text = c.text
+            add(Token(text, *classify(text), c.copy, i, j))
+            if not c.copy:
+                stripped = text.strip()
+                if stripped:
+                    parts.append(stripped)
+        line_text.append(" ".join(parts))
     doc = Document(lines, tokens, line_text)
     _find_sections(doc)
     _find_table_regions(doc)
@@ -193,10 +205,12 @@ def _first_token(doc: Document, lo: int, hi: int, pred) -> int | None:
 
 
 def _token_at_line(doc: Document, line: int) -> int:
-    for k, t in enumerate(doc.tokens):
-        if t.line >= line:
-            return k
-    return len(doc.tokens)
+    """The first token on or after `line` (tokens are in line order)."""
+    return bisect_left(doc.tokens, line, key=_line_of)
+
+
+def _line_of(t: Token) -> int:
+    return t.line
 
 
 def _is_s2_marker(t: Token) -> bool:
