@@ -31,6 +31,8 @@ class TableDef:
     caption: str
     rows: tuple[RowDef, ...]
     cols: tuple[ColDef, ...]
+    col_keys: tuple[str, ...] = ()  # the cols' keys and labels, for the mappers' inner loops
+    col_labels: tuple[str, ...] = ()
 
     def cells(self) -> list[tuple[str, str]]:
         return [(r.key, c.key) for r in self.rows for c in self.cols]
@@ -48,7 +50,8 @@ def tables(template: str) -> dict[str, TableDef]:
     for t in raw_schema()["templates"][template]["tables"]:
         rows = tuple(RowDef(r["key"], r["label"], r.get("group")) for r in t["rows"])
         cols = tuple(ColDef(c["key"], c["label"]) for c in t["cols"])
-        out[t["table"]] = TableDef(t["table"], t["section"], t["caption"], rows, cols)
+        out[t["table"]] = TableDef(t["table"], t["section"], t["caption"], rows, cols,
+                                   tuple(c.key for c in cols), tuple(c.label for c in cols))
     return out
 
 

@@ -29,13 +29,10 @@ class Token:
     norm: str
     label: Label
     is_value: bool
+    empty: bool  # printed empty (norm == ""): a field, since the mappers ask it of every token many times
     copy: bool
     line: int
     col: int
-
-    @property
-    def empty(self) -> bool:
-        return self.norm == ""
 
 
 @dataclass(slots=True)
@@ -121,10 +118,11 @@ def to_lines(blocks: list[Block]) -> list[list[Cell]]:
 
 
 @lru_cache(maxsize=200_000)
-def classify(text: str) -> tuple[str, Label, bool]:
-    """(normalised text, label with ordinal split off, reads as a value): cells repeat across reports."""
+def classify(text: str) -> tuple[str, Label, bool, bool]:
+    """(normalised text, label with ordinal split off, reads as a value, empty): cells repeat across
+    reports."""
     n = norm(text)
-    return n, split_ordinal(n), is_value_text(text)
+    return n, split_ordinal(n), is_value_text(text), n == ""
 
 
 def heading_of(cells: list[Cell]) -> int | None:
@@ -137,7 +135,7 @@ def heading_of(cells: list[Cell]) -> int | None:
             only = c.text
     if only is None or len(only) > 60:
         return None
-    n, lab, is_value = classify(only)
+    n, lab, is_value, _ = classify(only)
     if len(n) > 44 or is_value:
         return None
     text = lab.text.rstrip(":：。")

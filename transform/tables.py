@@ -89,16 +89,19 @@ def _parsed(tok: Token, col: str) -> tuple[int | Decimal | None, str, list[str]]
 
 def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str | None,
           extra_flags: list[str], out: dict[tuple[str, str], CellRecord]) -> None:
-    cols = hit.cols or [c.key for c in tdef.cols]
-    labels = hit.col_labels or [c.label for c in tdef.cols]
+    cols = hit.cols or tdef.col_keys
+    labels = hit.col_labels or tdef.col_labels
+    n_labels = len(labels)
     suspect = status == "layout_suspect"
     raw_all = " ".join(t.raw.strip() for t in hit.values if not t.empty) if suspect else ""
     row_flags = hit.flags + extra_flags
     row_label = hit.label.raw.strip()
     n_assigned = len(assigned)
+    table, row, section = tdef.key, hit.row, tdef.section
+    get = out.get
     for j, col in enumerate(cols):
-        key = (hit.row, col)
-        prev = out.get(key)
+        key = (row, col)
+        prev = get(key)
         if prev is not None and prev.status != "missing":
             continue  # first occurrence wins (a repeated header row on a new page, say)
         tok = assigned[j] if j < n_assigned else None
@@ -106,13 +109,13 @@ def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str
             value, st, fl = None, status or "missing", ()
             raw = raw_all
         else:
-            value, st, fl = _parse_cached(tok.raw, col in MONEY_COLS)
+            raw = tok.raw
+            value, st, fl = _parse_cached(raw, col in MONEY_COLS)
             if suspect:
                 st = "layout_suspect"
-            raw = tok.raw
         flags = sorted(set(fl).union(row_flags)) if (fl or row_flags) else []
-        out[key] = CellRecord(tdef.key, hit.row, col, value, raw, st, flags, row_label,
-                              labels[j] if j < len(labels) else "", tdef.section)
+        out[key] = CellRecord(table, row, col, value, raw, st, flags, row_label,
+                              labels[j] if j < n_labels else "", section)
 
 
 def _zero(t: Token) -> bool:
@@ -184,7 +187,7 @@ def grid_hints(tokens: list[Token], expected: int) -> dict[int, int]:
 
 def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord],
            hints: LazyHints | dict[int, int] | None = None) -> None:
-    cols = hit.cols or [c.key for c in tdef.cols]
+    cols = hit.cols or tdef.col_keys
     expected = len(cols)
     nonempty = [t for t in hit.values if not t.empty]
     if len(nonempty) == expected:
@@ -396,7 +399,7 @@ def _is_single_row_group(group: str, tokens: list[Token], k: int, vocab) -> bool
 
 def parse_s4(tokens: list[Token], template: str, out: dict[tuple[str, str], CellRecord]) -> list[str]:
     tdef = tables(template)["s4_review_litigation"]
-    cols = [c.key for c in tdef.cols]
+    cols = list(tdef.col_keys)
     # layout 1: one printed row per group ("行政复议 | 0 | 0 | …")
     rows_found = 0
     for i, t in enumerate(tokens):
