@@ -480,3 +480,19 @@ def test_fuzz_smoke(tmp_path: Path) -> None:
 
 def test_zlib_available() -> None:
     assert zlib.compress(b"x")  # the zip-bomb builders above need deflate
+
+
+# -- time limit: every reader stops at max_seconds --------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["text", "docx"])
+def test_time_limit_stops_text_and_docx(fmt: str) -> None:
+    """max_seconds applies to the text and DOCX readers too (checked per region / table row), not only
+    to HTML and PDF: with no time at all they stop with the limit's name, with the default they read."""
+    _need(fmt)
+    from extract.demo.render import random_truth, render
+
+    truth = random_truth(random.Random(5), unit="苏店镇", unit_title="苏店镇人民政府", year=2023, template="gov2021")
+    data = render(truth, "tab" if fmt == "text" else "docx")
+    with pytest.raises(LimitExceeded, match="max_seconds"):
+        _read(fmt, data, Limits(max_seconds=0.0))
+    assert _read(fmt, data, Limits()) is not None

@@ -6,6 +6,7 @@ report templates; `transform` maps blocks to schema keys.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 
@@ -29,6 +30,21 @@ class Limits:
     max_seconds: float = 60.0  # wall time for one document's parse
     max_zip_entries: int = 2_000  # DOCX
     max_unzipped_bytes: int = 200 * 1024 * 1024  # DOCX, sum of entry sizes
+
+
+class Deadline:
+    """`limits.max_seconds` for one document: `check()` at loop points raises LimitExceeded once past it."""
+
+    __slots__ = ("end", "limit", "what")
+
+    def __init__(self, limits: Limits, what: str) -> None:
+        self.limit = limits.max_seconds
+        self.end = time.monotonic() + limits.max_seconds
+        self.what = what
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise LimitExceeded(f"max_seconds: {self.what} took longer than {self.limit}s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import io
 import zipfile
 import zlib
 
-from .base import Cell, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
+from .base import Cell, Deadline, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
 
 __all__ = ["read_docx", "check_docx_zip"]
 
@@ -108,6 +108,7 @@ def _cell_text(cell: object) -> str:
 
 def read_docx(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
     """Read a .docx into blocks (see the module docstring)."""
+    deadline = Deadline(limits, "DOCX")
     if not data:
         raise ReaderError("empty DOCX document")
     if len(data) > limits.max_bytes:
@@ -126,6 +127,7 @@ def read_docx(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
     cells_total = 0
     first_text: str | None = None
     for item in document.iter_inner_content():
+        deadline.check()
         if isinstance(item, Table):
             rows: list[list[Cell]] = []
             # Merged cells: python-docx repeats the same <w:tc> at each covered grid position. The
@@ -144,6 +146,7 @@ def read_docx(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
                         text = seen[id(tc)] = _cell_text(c)
                         out.append(Cell(text))
                 cells_total += len(out)
+                deadline.check()
                 if cells_total > limits.max_table_cells:
                     raise LimitExceeded(f"max_table_cells: DOCX tables have more than {limits.max_table_cells} cells")
                 rows.append(out)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from .base import Cell, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
+from .base import Cell, Deadline, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
 
 __all__ = ["read_text", "decode_text"]
 
@@ -174,7 +174,9 @@ class _Reader:
     # regions -------------------------------------------------------------------------------------
     def run(self) -> list[TextBlock | TableBlock]:
         i, n = 0, len(self.lines)
+        deadline = Deadline(self.limits, "text")
         while i < n:
+            deadline.check()  # once per region: a pathological file cannot outlast max_seconds by much
             k = self.kind[i]
             if k == "blank":
                 i += 1
