@@ -51,3 +51,31 @@ def test_load_query_compare_export(data, capsys) -> None:
 def test_query_without_warehouse(tmp_path, capsys) -> None:
     assert main(["query", "SELECT 1", "--data-dir", str(tmp_path)]) == 1
     assert "no warehouse" in capsys.readouterr().err
+
+
+def test_jsonl_carries_title_and_hints_to_the_warehouse(tmp_path, capsys) -> None:
+    """`gongkai extract` JSON Lines keep the title and the placement hints (county named in the body, the
+    province's regulations, phone area codes), so a JSONL load places a bare township as an in-process
+    load would: seed 001's 苏店镇 only says 上党区 in its body."""
+    from pathlib import Path
+
+    from sql.load import items_from_jsonl
+    from transform.pipeline import extract_path
+
+    seeds = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("00[14]_*.txt"))
+    assert main(["extract", *map(str, seeds)]) == 0
+    (tmp_path / "x.jsonl").write_text(capsys.readouterr().out, encoding="utf-8")
+    items = {it.extraction.meta.source: it.extraction.meta for it in items_from_jsonl([tmp_path / "x.jsonl"])}
+    for p in seeds:
+        want, got = extract_path(p).meta, items[str(p)]
+        assert (got.title, got.county_hint, got.province_hint, got.phone_area_codes) == (
+            want.title, want.county_hint, want.province_hint, want.phone_area_codes)
+    assert items[str(seeds[0])].county_hint == "上党区"
+    assert items[str(seeds[1])].phone_area_codes == ["0379"]
+
+    dd = ["--data-dir", str(tmp_path / "wh")]
+    assert main(["load", str(tmp_path / "x.jsonl"), *dd]) == 0
+    capsys.readouterr()
+    assert main(["query", "SELECT unit_name, county FROM v_unit_year WHERE unit_name = '苏店镇'",
+                 "--format", "csv", *dd]) == 0
+    assert capsys.readouterr().out.splitlines() == ["unit_name,county", "苏店镇,上党区"]

@@ -43,8 +43,11 @@ class ReportMeta:
     phone_area_codes: list[str] = field(default_factory=list)
 
     def base(self) -> dict:
+        """The document fields every record carries (long format: a JSONL file can be loaded alone, and
+        the title and hints place the unit in the hierarchy when the warehouse loads it)."""
         return {"source": self.source, "unit": self.unit, "year": self.year, "template": self.template,
-                "fmt": self.fmt}
+                "fmt": self.fmt, "title": self.title, "county_hint": self.county_hint,
+                "province_hint": self.province_hint, "phone_area_codes": list(self.phone_area_codes)}
 
 
 @dataclass(slots=True)
