@@ -1,10 +1,10 @@
 """Crash safety (issue 6, item 4): a real `gongkai` subprocess is SIGKILLed in the middle of each stage —
 download (crawl), extraction, load, export — then the warehouse is reopened and checked, and the stage is
-run again to completion without duplicates.
+run again to completion without duplicates. A whole `gongkai run --demo` (Prefect) is killed once its
+extraction stage is writing staging files, and run again.
 
 Each kill waits for evidence that the stage is under way (a slow download in flight on the test's demo
-server, extraction output appearing, the warehouse WAL growing, the export's temp dir appearing). The
-`gongkai run` (Prefect) path is not killed here: its start-up alone takes ~20 s.
+server, extraction output appearing, the warehouse WAL growing, the export's temp dir appearing).
 """
 
 from __future__ import annotations
@@ -304,3 +304,31 @@ def test_kill_during_export(tmp_path: Path, extracted: tuple[Path, Path]) -> Non
     assert r.returncode == 0, r.stderr
     assert _export_intact(to) == first  # deterministic, complete
     assert not list(tmp_path.glob(".export.tmp-*")) and not list(tmp_path.glob(".export.old-*"))
+
+
+# -- the whole pipeline -------------------------------------------------------------------------------------
+
+@pytest.mark.flow
+def test_kill_whole_run_then_rerun_loads_every_report_once(tmp_path: Path) -> None:
+    """`gongkai run --demo` SIGKILLed while its extraction stage writes staging files (the crawl has been
+    merged, nothing is loaded yet), then run again: the second run finishes the job, every demo report is
+    in the warehouse once with its known numbers, and nothing is half-written."""
+    from extract.demo.site import demo_truths
+
+    data = tmp_path / "data"
+    args = ["run", "--demo", "--data-dir", str(data)]
+    proc = _start(args)
+    hit = _kill_when(proc, lambda: any((data / "staging").glob("*/extract/*.parquet")), timeout=240)
+    assert hit, proc.stderr.read().decode() if proc.stderr else ""
+    r = subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    counts = _warehouse_consistent(data)
+    truth = {t.url: (t.year, t.truth.cells[("s3_applications", "new_requests", "total")]) for t in demo_truths()}
+    assert counts["reports"] == len(truth) == 75
+    con = _db(data)
+    try:
+        got = {u: (y, n) for u, y, n in con.execute(
+            "SELECT source_url, year, applications_received FROM v_unit_year").fetchall()}
+    finally:
+        con.close()
+    assert got == truth
