@@ -265,6 +265,14 @@ def _from_place(p: Place, name: str, level: str, resolution: str, n: int, why: l
                 name if level == "township" else None, None, resolution, n, ";".join(why))
 
 
+def _strip_portal_prefix(name: str, portal: dict) -> str:
+    for key in ("province", "prefecture", "county"):
+        admin = normalize_name(portal.get(key))
+        if admin and name.startswith(admin) and _TOWN_SUFFIX.match(name[len(admin):]):
+            name = name[len(admin):]
+    return name
+
+
 def resolve_unit(unit: str | None, *, title: str | None = None, county_hint: str | None = None,
                  province_hint: str | None = None, phone_area_codes: list[str] | None = None,
                  portal: dict | None = None, source: str | None = None) -> Unit:
@@ -272,6 +280,10 @@ def resolve_unit(unit: str | None, *, title: str | None = None, county_hint: str
     g = gazetteer()
     name = normalize_name(unit) or normalize_name((portal or {}).get("unit_name") or (portal or {}).get("unit"))
     prefix, rest = _split_prefix(g, name)
+    if portal and not prefix:
+        # admin names the gazetteer does not know (a new county, the demo's): the portal row's own
+        # names, printed before the township, are its prefix all the same (云溪县东坪镇 = 东坪镇)
+        rest = _strip_portal_prefix(rest, portal)
     h = _hints(g, prefix=prefix, title=normalize_name(title), county_hint=county_hint,
                province_hint=province_hint, phone_area_codes=phone_area_codes, portal=portal)
 

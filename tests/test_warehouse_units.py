@@ -26,6 +26,20 @@ def test_seed_units() -> None:
 def test_title_and_county_hint_place_a_bare_township() -> None:
     u = resolve_unit("唐庄镇", title="卫辉市唐庄镇2023年政府信息公开工作年度报告")
     assert u.unit_key == "410781/唐庄"
+
+
+def test_portal_admin_names_unknown_to_the_gazetteer_are_a_prefix_too() -> None:
+    """A township printed with its county (云溪县东坪镇) and without it (东坪镇) is one unit, shown by its
+    own name, also where the gazetteer does not know the county (a new county, the demo's)."""
+    county = {"id": "yunxi", "level": "county", "province": "演示省", "prefecture": "演示市", "county": "云溪县"}
+    a, b = resolve_unit("云溪县东坪镇", portal=county), resolve_unit("东坪镇", portal=county)
+    assert (a.unit_key, a.unit_name, a.county) == (b.unit_key, b.unit_name, b.county) == ("云溪县/东坪", "东坪镇", "云溪县")
+    c = resolve_unit("演示市云溪县东坪镇", portal=county)
+    assert c.unit_key == a.unit_key
+    town = {**county, "id": "liujiang", "level": "township", "county_code": "999001", "township": "柳江镇"}
+    assert resolve_unit("云溪县柳江镇", portal=town).unit_key == resolve_unit("柳江镇", portal=town).unit_key
+    own = resolve_unit("云溪县", portal=county)  # the county's own report keeps its name
+    assert (own.unit_name, own.level) == ("云溪县", "county")
     assert resolve_unit("唐庄镇", county_hint="卫辉市").unit_key == "410781/唐庄"
 
 
