@@ -220,9 +220,12 @@ def _is_s3_marker(t: Token) -> bool:
                                or "上年结转" in t.norm)
 
 
+_S4_STRONG = re.compile("|".join(map(re.escape, S4_STRONG)))
+
+
 def _is_s4_marker(t: Token) -> bool:
     return (not t.is_value and not t.copy and len(t.norm) <= 12
-            and any(f in t.norm for f in S4_STRONG) and "申请" not in t.norm)
+            and _S4_STRONG.search(t.norm) is not None and "申请" not in t.norm)
 
 
 def _find_table_regions(doc: Document) -> None:
