@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 from .base import Cell, Deadline, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
 
@@ -92,6 +93,7 @@ def _heading(line: str) -> bool:
     return bool(_MD_HEADING.match(line) or _HEADING.match(s))
 
 
+@lru_cache(maxsize=65_536)  # pure, and the same labels and small values recur in every report
 def _cell_like(line: str, heading_ok: bool = False) -> bool:
     """A short label or value, not a sentence (commas inside brackets are part of labels)."""
     s = _clean(line)
@@ -123,6 +125,7 @@ def _numeric_row(line: str) -> list[str] | None:
     return ([" ".join(toks[:k])] if k else []) + toks[k:]
 
 
+@lru_cache(maxsize=65_536)
 def _is_tab(line: str) -> bool:
     if "\t" not in line:
         return False
@@ -144,6 +147,7 @@ class _Reader:
         self.limits = limits
         self.blocks: list[TextBlock | TableBlock] = []
         self.cells = 0
+        self._cells: dict[str, Cell] = {}
         n = len(lines)
         self.kind = ["blank" if _blank(ln) else "tab" if _is_tab(ln) else "pipe" if "|" in ln else "other"
                      for ln in lines]
@@ -169,7 +173,15 @@ class _Reader:
         self.cells += sum(len(r) for r in rows)
         if self.cells > self.limits.max_table_cells:
             raise LimitExceeded(f"max_table_cells: text tables have more than {self.limits.max_table_cells} cells")
-        self.blocks.append(TableBlock([[Cell(c) for c in r] for r in rows]))
+        cell = self.cell
+        self.blocks.append(TableBlock([[cell(c) for c in r] for r in rows]))
+
+    def cell(self, text: str) -> Cell:
+        """One Cell per distinct text (Cells are immutable; a frozen dataclass is slow to build)."""
+        c = self._cells.get(text)
+        if c is None:
+            c = self._cells[text] = Cell(text)
+        return c
 
     # regions -------------------------------------------------------------------------------------
     def run(self) -> list[TextBlock | TableBlock]:
@@ -247,7 +259,10 @@ class _Reader:
                     row = []
             elif k == "tab":
                 body = line[1:] if line.startswith("\t") else line
-                row.extend(_strip_cell(c) for c in body.split("\t"))
+                if "\t" in body:
+                    row.extend([_strip_cell(c) for c in body.split("\t")])
+                else:
+                    row.append(_strip_cell(body))
             elif row:
                 row[-1] = row[-1] + "\n" + _strip_cell(line)
             else:
