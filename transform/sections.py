@@ -93,6 +93,10 @@ def split_flat_row(text: str, *, bordered: bool = True) -> list[str] | None:
     return None
 
 
+_EMPTY = Cell("")
+_cell = lru_cache(maxsize=65_536)(Cell)  # Cells are immutable: one per text (a frozen dataclass is slow to build)
+
+
 def to_lines(blocks: list[Block]) -> list[list[Cell]]:
     lines: list[list[Cell]] = []
     pipe_rows = [ln.strip() for b in blocks if isinstance(b, TextBlock) for ln in b.text.split("\n")
@@ -101,14 +105,14 @@ def to_lines(blocks: list[Block]) -> list[list[Cell]]:
     for b in blocks:
         if isinstance(b, TextBlock):
             if not b.text.strip():
-                lines.append([Cell("")])  # an empty paragraph: a printed-empty cell in a flattened table
+                lines.append([_EMPTY])  # an empty paragraph: a printed-empty cell in a flattened table
                 continue
             for part in b.text.split("\n"):
                 part = _MD_HEADING.sub("", part.strip())
                 if not part:
                     continue
                 cells = split_flat_row(part, bordered=bordered)
-                lines.append([Cell(c) for c in cells] if cells else [Cell(part)])
+                lines.append([_cell(c) for c in cells] if cells else [_cell(part)])
         elif isinstance(b, TableBlock):
             for row in b.rows:
                 # a grid row of printed-empty cells is data (all blank); a lone empty cell is not
