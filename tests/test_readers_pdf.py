@@ -9,6 +9,8 @@ import pytest
 from pdfgen import FONT, Paragraph, Table, blank_pdf, draw_pdf
 from reportlab.pdfgen import canvas
 
+from extract.readers import pdf as pdf_mod
+from extract.readers import pdf_content
 from extract.readers.base import Cell, LimitExceeded, Limits, ReaderError, TableBlock, TextBlock
 from extract.readers.pdf import read_pdf
 
@@ -337,6 +339,187 @@ def test_lone_cjk_glyphs_recovered():
     res = read_pdf(buf.getvalue())
     text = "\n".join(b.text for b in res.blocks if isinstance(b, TextBlock))
     assert "开头一行文字" in text and all(ch in text for ch in "结果维持")
+
+
+def _lone_glyphs_pdf() -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont(FONT, 10)
+    c.drawString(100, 700, "开头一行文字")
+    for i, ch in enumerate("结果维持"):
+        c.drawString(100, 680 - 12 * i, ch)  # one text object per glyph
+    c.save()
+    return buf.getvalue()
+
+
+def _text_of(res) -> str:
+    return "\n".join(b.text for b in res.blocks if isinstance(b, TextBlock))
+
+
+@pytest.fixture
+def plumber_calls(monkeypatch):
+    """Pages for which read_pdf asked pdfplumber (the slow fallback)."""
+    calls: list[int] = []
+    orig = pdf_mod._Plumber.page
+
+    def page(self, index):
+        calls.append(index)
+        return orig(self, index)
+
+    monkeypatch.setattr(pdf_mod._Plumber, "page", page)
+    return calls
+
+
+def test_lone_cjk_glyphs_recovered_from_content_stream(plumber_calls):
+    """The lost glyphs are decoded from the content stream; pdfplumber is not needed."""
+    res = read_pdf(_lone_glyphs_pdf())
+    text = _text_of(res)
+    assert "开头一行文字" in text and all(ch in text for ch in "结果维持")
+    assert plumber_calls == []
+
+
+def test_lone_glyph_boxes_match_pdfium_boxes():
+    """A recovered glyph gets the box pdfium gives the same glyph when it does keep it."""
+    import pypdfium2
+
+    data = _lone_glyphs_pdf()
+    doc = pypdfium2.PdfDocument(data)
+    page = doc[0]
+    tp = page.get_textpage()
+    height = page.get_height()
+    kept = pdf_mod._page_chars(tp, height)
+    _hs, _vs, lost, ntext = pdf_mod._page_objects(page, tp, height)
+    assert len(lost) == 4 and ntext == 5
+    got = pdf_mod._recover_lost_fast(pdf_mod.ContentText(data), 0, lost, ntext, height)
+    tp.close()
+    page.close()
+    doc.close()
+    assert got is not None and [g[4] for g in got] == list("结果维持")
+    first = kept[0]  # 开 of the first line: same font and size
+    for x0, top, x1, bottom, _ch in got:
+        assert x0 == pytest.approx(100.0)
+        assert x1 - x0 == pytest.approx(first[2] - first[0], abs=0.05)
+        assert bottom - top == pytest.approx(first[3] - first[1], abs=0.5)
+    assert [round(g[1] - got[0][1], 3) for g in got] == [0.0, 12.0, 24.0, 36.0]
+
+
+def test_lone_glyphs_fall_back_to_pdfplumber(monkeypatch, plumber_calls):
+    """When the content stream cannot be matched to pdfium's objects one to one, pdfplumber reads
+    the page (same text)."""
+    monkeypatch.setattr(pdf_content, "show_ops", lambda data: [])  # no operator: the counts disagree
+    text = _text_of(read_pdf(_lone_glyphs_pdf()))
+    assert "开头一行文字" in text and all(ch in text for ch in "结果维持")
+    assert plumber_calls == [0]
+
+
+def test_content_stream_recovery_reads_like_pdfplumber(monkeypatch):
+    """On a generated report full of dropped glyphs (vertical headers, lone 无), the content-stream
+    recovery gives exactly the blocks the pdfplumber fallback gives."""
+    from extract.demo.render import Noise, random_truth, render
+
+    truth = random_truth(
+        random.Random(7), unit="城关镇", unit_title="城关镇人民政府", year=2022, template="gov2021"
+    )
+    data = render(truth, "pdf", noise=Noise(seed=7, vertical_headers=True, zero_none_text=0.5))
+    recovered: list[int] = []
+    fast = pdf_mod._recover_lost_fast
+
+    def counted(*args):
+        got = fast(*args)
+        recovered.append(-1 if got is None else len(got))
+        return got
+
+    monkeypatch.setattr(pdf_mod, "_recover_lost_fast", counted)
+    res = read_pdf(data)
+    assert recovered and -1 not in recovered and sum(recovered) >= 10
+    monkeypatch.setattr(pdf_mod, "_recover_lost_fast", lambda *args: None)
+    assert read_pdf(data).blocks == res.blocks
+
+
+def raw_pdf(content: bytes, *, encoding: bytes = b"UniGB-UCS2-H", form: bytes | None = None) -> bytes:
+    """A one-page PDF written by hand: a non-embedded Type0 STSong-Light with a predefined CMap, and
+    optionally a form XObject /Fm1 with its own content."""
+
+    def stream(data: bytes, head: bytes = b"") -> bytes:
+        return b"<<" + head + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+    xobj = b" /XObject << /Fm1 6 0 R >>" if form is not None else b""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >>"
+        + xobj
+        + b" >> /Contents 4 0 R >>",
+        stream(content),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /"
+        + encoding
+        + b" /DescendantFonts [<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> /FontDescriptor 7 0 R"
+        b" /DW 1000 >>] >>",
+        stream(
+            form or b"",
+            b" /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >>",
+        ),
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880]"
+        b" /ItalicAngle 0 /Ascent 752 /Descent -271 /CapHeight 737 /StemV 58 >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def _gbk(text: str) -> bytes:
+    return b"<" + text.encode("gbk").hex().encode() + b">"
+
+
+def test_lone_glyphs_of_a_gbk_cmap_font(plumber_calls):
+    """A non-Unicode predefined CMap (GBK-EUC-H) is decoded through pdfminer's CMap tables; strings
+    in q/Q blocks, TJ arrays, nested parentheses and inline images do not shift the count."""
+    content = (
+        b"q BT /F1 12 Tf 100 700 Td " + _gbk("开头一行文字") + b" Tj ET Q\n"
+        b"% a comment with ( and Tj\n"
+        b"BI /W 2 /H 1 /BPC 8 /CS /G ID \x28\x54 EI\n"
+        b"BT /F1 12 Tf 100 660 Td [" + _gbk("结") + b" 120 ()] TJ 0 -14 Td " + _gbk("果") + b" Tj ET\n"
+        b"BT /F1 12 Tf 300 660 Td [" + _gbk("第二") + b" -50 " + _gbk("列") + b"] TJ () Tj [() 5] TJ ET\n"
+        b"BT /F1 12 Tf 14 TL 300 500 Td (AB(C)) Tj " + _gbk("第三") + b" ' ET"
+    )
+    text = _text_of(read_pdf(raw_pdf(content, encoding=b"GBK-EUC-H")))
+    assert "开头一行文字" in text and "结" in text and "果" in text and "第二" in text and "第三" in text
+    assert plumber_calls == []  # the content stream's operators matched pdfium's objects one to one
+
+
+def test_lone_glyph_in_form_xobject_uses_pdfplumber(plumber_calls):
+    content = b"BT /F1 12 Tf 100 700 Td " + _gbk("开头一行文字") + b" Tj ET /Fm1 Do"
+    form = b"BT /F1 12 Tf 100 600 Td " + _gbk("维") + b" Tj ET"
+    text = _text_of(read_pdf(raw_pdf(content, encoding=b"GBK-EUC-H", form=form)))
+    assert "开头一行文字" in text and "维" in text
+    assert plumber_calls == [0]
+
+
+def test_show_ops_counts_what_pdfium_makes_objects_of():
+    ops = pdf_content.show_ops(
+        b"/F1 9 Tf (a) Tj () Tj [()] TJ [(b\\) \\(c) 10 (d)] TJ q /F2#20x 8 Tf (e(f)g) ' Q"
+        b' 1 2 (h) " <> Tj <41 4> Tj /Tj 1 (\\\n) Tj /P <</ActualText (zz)>> BDC (i)Tj EMC'
+    )
+    assert ops is not None
+    assert [(o.font, [pdf_content._string_bytes(s) for s in o.strings]) for o in ops] == [
+        ("F1", [b"a"]),
+        ("F1", [b"b) (c", b"d"]),  # escaped parentheses; an empty string of a TJ is no segment
+        ("F2 x", [b"e(f)g"]),  # nested parentheses; '#20' in a name
+        ("F1", [b"h"]),  # Q restores the font
+        ("F1", [b"A@"]),  # hex digits with a space, odd count padded with 0
+        ("F1", [b"i"]),  # BDC's dictionary string is not shown text
+    ]
+    assert pdf_content.show_ops(b"(x) Tj") == []  # no font selected: pdfium makes no object
+    assert pdf_content.show_ops(b"/F1 9 Tf BI /W 1 ID \x00\x01") is None  # unterminated inline image
 
 
 def test_errors():

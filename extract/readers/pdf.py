@@ -16,11 +16,18 @@ with its segments. Per page:
 
 Tables ending page N and starting page N+1 with the same column structure are joined, dropping
 repeated header rows.
+
+pdfium drops lone glyphs of non-embedded predefined-CMap CJK fonts (vertical headers written one
+character per line, a lone 无 in a cell). Their text objects are still listed: the characters are
+decoded from the page's content stream (pdf_content, a few ms per page) and boxed like pdfium's
+own; only when that stream and pdfium's objects cannot be matched one to one does pdfplumber
+interpret the page (hundreds of ms).
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import threading
 import time
@@ -31,6 +38,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extract.readers.base import Cell, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
+from extract.readers.pdf_content import ContentText
 
 __all__ = ["read_pdf"]
 
@@ -52,6 +60,23 @@ Char = tuple[float, float, float, float, str]  # x0, top, x1, bottom (top-down p
 # low-level extraction
 
 
+def _unchecked(fn):
+    """The same pdfium function without ctypes' per-call argument conversion (argtypes), about half
+    the cost of a call; for per-character loops. Callers pass ctypes pointers (a handle, byref(...))
+    and Python ints only; the result is a C int. Falls back to `fn` itself if it is not a plain
+    ctypes function pointer."""
+    try:
+        f = type(fn)(ctypes.cast(fn, ctypes.c_void_p).value)
+        f.restype = ctypes.c_int
+        return f
+    except (TypeError, ctypes.ArgumentError, AttributeError):
+        return fn
+
+
+_GET_LOOSE_CHAR_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
+_IS_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated)
+
+
 def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
     """Characters with loose (font-height) boxes; loose boxes make all glyphs of a line share
     top/bottom, which keeps line clustering simple. Spaces are kept as " " (they tell word gaps
@@ -59,8 +84,9 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
     raw = textpage.raw
     n = max(pdfium_c.FPDFText_CountChars(raw), 0)
     rect = pdfium_c.FS_RECTF()
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    is_gen = pdfium_c.FPDFText_IsGenerated
+    rect_ref = ctypes.byref(rect)
+    get_box = _GET_LOOSE_CHAR_BOX
+    is_gen = _IS_GENERATED
     # one call for all code units; per-char calls only if pdfium's text view differs from its
     # char list (it may insert/exclude chars)
     buf = (ctypes.c_ushort * (n + 1))()
@@ -86,7 +112,7 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
             if is_gen(raw, i) == 1:
                 continue
             ch = " "
-        if not get_box(raw, i, rect):
+        if not get_box(raw, i, rect_ref):
             continue
         top, bottom = height - rect.top, height - rect.bottom
         if bottom - top <= 0.1:
@@ -98,17 +124,28 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
 Seg = tuple[float, float, float]
 
 
+@dataclass(slots=True)
+class _Lost:
+    """A text object pdfium decodes to nothing (see _page_objects)."""
+
+    ordinal: int  # index among the page's top-level text objects; -1 inside a form XObject
+    obj: object  # FPDF_PAGEOBJECT, valid while the page is open
+    bounds: tuple[float, float, float, float]  # l, b, r, t in PDF coordinates
+
+
 def _page_objects(
     page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, height: float
-) -> tuple[list[Seg], list[Seg], list[tuple[float, float, float, float]]]:
+) -> tuple[list[Seg], list[Seg], list[_Lost], int]:
     """Axis-parallel rule segments from path objects: (y, x0, x1) horizontals, (x, y0, y1) verticals,
     in top-down coordinates. Thin filled rectangles become one rule along their long side.
-    Also returns the bounds (l, b, r, t; PDF coords) of text objects pdfium decodes to nothing:
-    pdfium drops lone CJK glyphs of non-embedded predefined-CMap fonts (STSong-Light/UniGB-UCS2-H,
-    as written by reportlab and iText), e.g. one-char-per-line vertical headers."""
+    Also returns the text objects pdfium decodes to nothing and the number of top-level text
+    objects: pdfium drops lone CJK glyphs of non-embedded predefined-CMap fonts
+    (STSong-Light/UniGB-UCS2-H, as written by reportlab and iText), e.g. one-char-per-line
+    vertical headers."""
     hs: list[Seg] = []
     vs: list[Seg] = []
-    lost: list[tuple[float, float, float, float]] = []
+    lost: list[_Lost] = []
+    ntext = [0]
     tp_raw = textpage.raw
     bl, bb, br, bt = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     mat = pdfium_c.FS_MATRIX()
@@ -126,13 +163,17 @@ def _page_objects(
                 continue
             typ = pdfium_c.FPDFPageObj_GetType(obj)
             if typ == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                ordinal = -1
+                if outer is None:
+                    ordinal = ntext[0]
+                    ntext[0] += 1
                 # undecodable glyphs leave a zero-size object; only those get the costly text check
                 if (
                     pdfium_c.FPDFPageObj_GetBounds(obj, bl, bb, br, bt)
                     and br.value - bl.value < 0.01
                     and pdfium_c.FPDFTextObj_GetText(obj, tp_raw, None, 0) <= 2
                 ):
-                    lost.append((bl.value, bb.value, br.value, bt.value))
+                    lost.append(_Lost(ordinal, obj, (bl.value, bb.value, br.value, bt.value)))
                 continue
             if typ not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
                 continue
@@ -195,15 +236,85 @@ def _page_objects(
                     vs.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
 
     walk(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, None, 0)
-    return hs, vs, lost
+    return hs, vs, lost, ntext[0]
 
 
-def _recover_lost(plumber_page, lost: list[tuple[float, float, float, float]], height: float) -> list[Char]:
+def _font_base_name(font) -> str | None:
+    n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    if n <= 1:
+        return None
+    buf = ctypes.create_string_buffer(n)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buf, n)
+    return buf.value.decode("latin-1")
+
+
+def _recover_lost_fast(
+    content: ContentText, index: int, lost: list[_Lost], ntext: int, height: float
+) -> list[Char] | None:
+    """The lost glyphs' text from the page's content stream (pdf_content), boxed the way pdfium
+    boxes the glyphs it keeps (origin, advance, font ascent/descent). None when the content stream
+    and pdfium's objects do not match one to one, or a glyph is not a single decodable character:
+    the caller then asks pdfplumber."""
+    if any(lo.ordinal < 0 for lo in lost):
+        return None  # inside a form XObject: not matched by ordinal
+    got = content.page_ops(index)
+    if got is None:
+        return None
+    ops, fonts = got
+    if len(ops) != ntext:
+        return None
+    out: list[Char] = []
+    mat = pdfium_c.FS_MATRIX()
+    size, asc, desc, width = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    for lo in lost:
+        dec = content.decode(fonts, ops[lo.ordinal])
+        if dec is None:
+            return None
+        text, names = dec
+        font = pdfium_c.FPDFTextObj_GetFont(lo.obj)
+        if not font:
+            return None
+        name = _font_base_name(font)
+        if name is not None and name not in names:
+            return None  # the ordinal points at another font's text: the two readings disagree
+        if not text.strip():
+            continue
+        if len(text) != 1:
+            return None
+        if not pdfium_c.FPDFPageObj_GetMatrix(lo.obj, mat) or not pdfium_c.FPDFTextObj_GetFontSize(
+            lo.obj, size
+        ):
+            return None
+        sz = size.value
+        if sz <= 0:
+            return None
+        if (
+            pdfium_c.FPDFFont_GetAscent(font, sz, asc)
+            and pdfium_c.FPDFFont_GetDescent(font, sz, desc)
+            and (asc.value > desc.value)
+        ):
+            a, d = asc.value, desc.value
+        else:
+            a, d = 0.88 * sz, -0.12 * sz
+        w = (
+            width.value
+            if pdfium_c.FPDFFont_GetGlyphWidth(font, ord(text), sz, width) and width.value > 0
+            else sz
+        )
+        sx, sy = math.hypot(mat.a, mat.b), math.hypot(mat.c, mat.d)
+        x, y = mat.e, mat.f
+        ch = text if text not in _SPACES else " "
+        out.append((x, height - (y + a * sy), x + w * sx, height - (y + d * sy), ch))
+    return out
+
+
+def _recover_lost(plumber_page, lost: list[_Lost], height: float) -> list[Char]:
     """pdfminer decodes what pdfium dropped: take its chars at the lost text objects' positions."""
     out: list[Char] = []
     for ch in plumber_page.chars:
         x0, top, bottom = ch["x0"], ch["top"], ch["bottom"]
-        for left, b, r, _t in lost:
+        for lo in lost:
+            left, b, r, _t = lo.bounds
             if left - 1.5 <= x0 <= max(r, left) + 1.5 and height - bottom - 1 <= b <= height - top + 1:
                 text = ch.get("text") or ""
                 if text.strip():
@@ -364,36 +475,58 @@ class _Line:
         return (self.top + self.bottom) / 2
 
 
+def _centre_y(ch: Char) -> float:
+    return (ch[1] + ch[3]) / 2
+
+
+def _x0(ch: Char) -> float:
+    return ch[0]
+
+
 def _group_lines(chars: list[Char]) -> list[_Line]:
-    """Cluster characters into lines by vertical centre; each line's chars sorted by x."""
+    """Cluster characters into lines by vertical centre; each line's chars sorted by x. Lines of
+    spaces only are dropped."""
     if not chars:
         return []
-    chars = sorted(chars, key=lambda ch: (ch[1] + ch[3]) / 2)
     groups: list[list[Char]] = []
+    cur: list[Char] = []
     ref = -1e9
-    for ch in chars:
-        cy, h = (ch[1] + ch[3]) / 2, ch[3] - ch[1]
-        if groups and cy - ref <= 0.35 * h:
-            groups[-1].append(ch)
+    for ch in sorted(chars, key=_centre_y):
+        top, bottom = ch[1], ch[3]
+        cy = (top + bottom) / 2
+        if groups and cy - ref <= 0.35 * (bottom - top):
+            cur.append(ch)
         else:
-            groups.append([ch])
+            cur = [ch]
+            groups.append(cur)
             ref = cy
     lines: list[_Line] = []
     for g in groups:
-        g.sort(key=lambda ch: ch[0])
-        real = [c for c in g if c[4] != " "] or g
-        hs = sorted(c[3] - c[1] for c in real)
+        if len(g) == 1:
+            c = g[0]
+            if c[4] != " ":
+                lines.append(_Line(g, c[1], c[3], c[0], c[2], c[3] - c[1]))
+            continue
+        g.sort(key=_x0)
+        real = [c for c in g if c[4] != " "]
+        if not real:
+            continue
+        if len(real) == 1:
+            c = real[0]
+            lines.append(_Line(g, c[1], c[3], c[0], c[2], c[3] - c[1]))
+            continue
+        hs = sorted([c[3] - c[1] for c in real])
         lines.append(
             _Line(
                 g,
-                min(c[1] for c in real),
-                max(c[3] for c in real),
+                min([c[1] for c in real]),
+                max([c[3] for c in real]),
                 real[0][0],
-                max(c[2] for c in real),
+                max([c[2] for c in real]),
                 hs[len(hs) // 2],
             )
         )
-    return [ln for ln in lines if any(c[4] != " " for c in ln.chars)]
+    return lines
 
 
 def _text(chars: list[Char], h: float) -> str:
@@ -788,17 +921,21 @@ def _paragraphs(lines: list[_Line], page: int, left: float, right: float) -> lis
     return items
 
 
-def _read_page(page: pdfium.PdfPage, pno: int, limits: Limits, plumber: _Plumber) -> tuple[list[_Item], int]:
+def _read_page(
+    page: pdfium.PdfPage, pno: int, limits: Limits, plumber: _Plumber, content: ContentText
+) -> tuple[list[_Item], int]:
     height = page.get_height()
     textpage = page.get_textpage()
     try:
         chars = _page_chars(textpage, height)
-        hs, vs, lost = _page_objects(page, textpage, height)
+        hs, vs, lost, ntext = _page_objects(page, textpage, height)
     finally:
         textpage.close()
     if lost:
-        pp = plumber.page(pno - 1)
-        if pp is not None:
+        fast = _recover_lost_fast(content, pno - 1, lost, ntext, height)
+        if fast is not None:
+            chars.extend(fast)
+        elif (pp := plumber.page(pno - 1)) is not None:
             try:
                 chars.extend(_recover_lost(pp, lost, height))
             except Exception:  # pdfminer parses lazily and may choke on a page pdfium could read
@@ -959,6 +1096,7 @@ def read_pdf(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
         raise LimitExceeded(f"max_bytes: document is {len(data)} bytes, limit {limits.max_bytes}")
     t0 = time.monotonic()
     plumber = _Plumber(data)
+    content = ContentText(data)
     with _PDFIUM_LOCK:
         pdf = _open(data)
         try:
@@ -984,7 +1122,7 @@ def read_pdf(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
                 except pdfium.PdfiumError as e:
                     raise ReaderError(f"corrupt PDF (page {i + 1} cannot be loaded)") from e
                 try:
-                    items, n = _read_page(page, i + 1, limits, plumber)
+                    items, n = _read_page(page, i + 1, limits, plumber, content)
                 finally:
                     page.close()
                 nchars += n
