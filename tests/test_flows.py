@@ -268,6 +268,13 @@ def test_full_demo_run_matches_the_known_truth_then_reruns_incrementally(harness
     md = next(a for a in art if a.key == "gongkai-run-report").data
     assert "reports loaded | 75 (75 new" in md and "v_quality" in md
 
+    from flows.nightly import export_flow  # a stage is a flow of its own too: same export, byte for byte
+
+    again = export_flow(str(tmp_path), str(tmp_path / "export-again"))
+    assert again.value["files"] > 0
+    assert ((tmp_path / "export-again" / "manifest.json").read_bytes()
+            == (tmp_path / "export" / "manifest.json").read_bytes())
+
     with DemoServer() as srv:  # a second run: nothing new, nothing re-extracted, warehouse unchanged
         _, res2 = _run(data_dir=str(tmp_path), demo=True, demo_hosts=srv.hosts)
     s2 = res2["summary"]
