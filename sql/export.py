@@ -511,11 +511,22 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def recover(to: Path) -> None:
+    """A kill between the two renames of `export` leaves the previous export as `.NAME.old-PID` and no
+    NAME: put it back (it is complete), and drop older leftovers."""
+    olds = sorted(to.parent.glob(f".{to.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not to.exists():
+        olds.pop().rename(to)
+    for stale in olds:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def export(con: duckdb.DuckDBPyConnection, to: Path | str) -> dict:
     """Write the export to `to` atomically and return the manifest. The cells are read through a cursor of
     `con` (a connection of its own, in one transaction): changes `con` has not committed are not exported."""
     to = Path(to).resolve()
     to.parent.mkdir(parents=True, exist_ok=True)
+    recover(to)
     tmp = to.parent / f".{to.name}.tmp-{os.getpid()}"
     for stale in to.parent.glob(f".{to.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)

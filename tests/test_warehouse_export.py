@@ -85,6 +85,20 @@ def test_killed_export_keeps_previous(con, tmp_path, monkeypatch) -> None:
     assert not list(tmp_path.glob(".x.*"))
 
 
+def test_kill_between_the_renames_is_recovered(con, tmp_path) -> None:
+    """Killed after the old export was moved aside and before the new one took its place: the next
+    export (or a bare `recover`) puts the complete previous export back first; nothing is left behind."""
+    out = tmp_path / "x"
+    export(con, out)
+    before = tree(out)
+    out.rename(tmp_path / ".x.old-4242")  # the state the kill leaves
+    (tmp_path / ".x.tmp-4242").mkdir()
+    export_mod.recover(out)
+    assert tree(out) == before
+    export(con, out)
+    assert tree(out) == before and not list(tmp_path.glob(".x.*"))
+
+
 def test_data_dictionary_covers_every_key() -> None:
     schema = json.loads(export_mod.SCHEMA_JSON.read_text(encoding="utf-8"))
     dd = data_dictionary()
