@@ -48,8 +48,8 @@ def _check(r: _Rule, v: dict[Key, Num | None], blank: set[Key]) -> CheckRecord:
     """A null operand that is a printed-empty cell (`blank`) counts as 0 where the rule then holds, and
     the check passes and says so (spec §5.1, §7); where it would fail, the blanks are unknown and the
     check is not checkable; any other null makes it not checkable."""
-    expected = [v.get(k) for k in r.expected]
-    actual = [v.get(k) for k in r.actual]
+    expected = list(map(v.get, r.expected))
+    actual = list(map(v.get, r.actual))
     detail = r.detail
     if None in expected or None in actual:
         if not all(k in blank for k in r.expected + r.actual if v.get(k) is None):

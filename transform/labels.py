@@ -34,15 +34,14 @@ _WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2002\u2003]")
 _NARROW = {chr(k): chr(v) for k, v in _WIDTH.items()}
 
 
-def _narrow_one(m: re.Match[str]) -> str:
-    return _NARROW[m.group()]
-
-
 def narrow(text: str) -> str:
     """Full-width ASCII and wide spaces → ASCII; a fast stand-in for NFKC on long running text.
-    A substitution per wide character: str.translate looks every character of CJK text up in the
-    table (4x slower on a report body, where about 1 character in 25 is wide)."""
-    return _WIDE.sub(_narrow_one, text)
+    One str.replace per distinct wide character found: a report body has ~140 wide characters but
+    only ~5 distinct ones, so this beats a substitution callback per character (and str.translate,
+    which looks every character of CJK text up in the table, by 6x)."""
+    for ch in set(_WIDE.findall(text)):
+        text = text.replace(ch, _NARROW[ch])
+    return text
 
 
 def norm(text: str) -> str:

@@ -31,12 +31,14 @@ _UNIT_BODY = (
     re.compile(_YEAR + r"\s*年\s*[,，]\s*([^\s，,。；;、]{2,20}?)人民政府"),
 )
 _PROVINCE_REG = re.compile(r"《((?:[^《》]{2,4}?)(?:省|自治区|市))(?:政府信息公开|政务公开)[^《》]{0,8}》")
-_AREA_CODE = re.compile(r"(?<!\d)(0\d{2,3})[-－—]\d{7,8}(?!\d)")
+# "0" first, then the no-digit-before check as a lookbehind over it: the literal start lets the regex
+# engine jump from "0" to "0" instead of trying the pattern at every character of the body
+_AREA_CODE = re.compile(r"(0(?<!\d0)\d{2,3})[-－—]\d{7,8}(?!\d)")
 _COUNTY_IN_TEXT = re.compile(r"(?:在|的|、|，|,|利用|依托|通过|是|由)([\u4e00-\u9fa5]{2,5}?(?:县|区|旗|市))(?:人民)?政府(?:门户)?网站")
 
 
 def detect_template(doc: Document) -> str:
-    text = "".join(t.norm for t in doc.tokens if not t.is_value)
+    text = "".join([t.norm for t in doc.tokens if not t.is_value])
     n19 = sum(1 for m in GOV2019_MARKERS if m in text)
     n21 = sum(1 for m in GOV2021_MARKERS if m in text)
     if n21 or n19:
@@ -46,6 +48,18 @@ def detect_template(doc: Document) -> str:
         return "gov2021"
     return "unknown"
 
+
+# precompiled: each of these runs on every report, and re.sub(str, …) looks the pattern up in re's cache
+_PAGE_PREFIX = re.compile(r"^Page\s*\d+\s*[-–]\s*")
+_REPORT_END = re.compile(r"(报告|年报|报)\s*$")
+_UNIT_END = re.compile(r"(人民政府|政府|镇|乡|街道|办事处|局|委员会|办公室)$")
+_HASHES = re.compile(r"^#+")
+_ABOUT = re.compile(r"^(关于)")
+_DISCLOSURE_END = re.compile(r"(政府)?(信息公开|政务公开)(工作)?$")
+_REPORT_START = re.compile(r"^报[_\s-]*")
+_PAGE_END = re.compile(r"P\.?\d+$")
+_GOV_END = re.compile(r"(人民政府|政府)$")
+_YEAR_START = re.compile(r"^\d{4}年度?")
 
 _CHROME = (">", "位置", "首页", "来源", "发布时间", "浏览", "访问量", "成文日期", "发布日期", "索引号", "字号",
            "无障碍", "关怀版", "长者版", "Government")
@@ -59,21 +73,21 @@ def _is_title(text: str) -> bool:
 def _title_lines(doc: Document, title: str | None) -> str:
     """The title: a line before §一 naming a year and the report (joining a title broken over two lines,
     or a unit line followed by the year line), else the reader's title; page chrome is skipped."""
-    head = [re.sub(r"^Page\s*\d+\s*[-–]\s*", "", ln) for ln in doc.head_text().split("\n") if ln.strip()]
+    head = [_PAGE_PREFIX.sub("", ln) for ln in doc.head_text().split("\n") if ln.strip()]
     head = [ln for ln in head[:10] if not any(x in ln for x in _CHROME)]
     for i, ln in enumerate(head):
         nxt = head[i + 1] if i + 1 < len(head) else ""
-        if _is_title(ln) and re.search(r"(报告|年报|报)\s*$", ln.strip()):
+        if _is_title(ln) and _REPORT_END.search(ln.strip()):
             return ln
         if nxt and _is_title(ln + nxt) and not _is_title(nxt) and len(ln) < 60:
             return ln + nxt  # "洛浦县…2023 年政府信息公开" / "工作年度报告"
-        if nxt and _is_title(nxt) and not _TITLE_YEAR.search(norm(ln)) and len(norm(ln)) <= 20 and re.search(
-                r"(人民政府|政府|镇|乡|街道|办事处|局|委员会|办公室)$", norm(ln)) and re.match(r"^\d", norm(nxt)):
+        if nxt and _is_title(nxt) and not _TITLE_YEAR.search(norm(ln)) and len(norm(ln)) <= 20 \
+                and _UNIT_END.search(norm(ln)) and norm(nxt)[:1].isdecimal():
             return ln + nxt  # "苏店镇人民政府" / "2024年政府信息公开工作年度报告"
         if _is_title(ln):
             return ln
     if title:
-        title = re.sub(r"^Page\s*\d+\s*[-–]\s*", "", title)
+        title = _PAGE_PREFIX.sub("", title)
         if _is_title(title):
             return title
     return ""
@@ -81,17 +95,17 @@ def _title_lines(doc: Document, title: str | None) -> str:
 
 def unit_from_title(title: str) -> str | None:
     t = norm(unicodedata.normalize("NFKC", title))
-    t = re.sub(r"^#+", "", t)
+    t = _HASHES.sub("", t)
     t = _TITLE_YEAR.sub("", t, count=1)
-    t = re.sub(r"^(关于)", "", t)
+    t = _ABOUT.sub("", t)
     m = _TITLE_WORDS.search(t)
     if m:
         t = t[:m.start()]
-    t = re.sub(r"(政府)?(信息公开|政务公开)(工作)?$", "", t)  # what a scrambled title leaves behind
-    t = re.sub(r"^报[_\s-]*", "", t)  # "2020年报_审计局" (flip-book titles)
-    t = re.sub(r"P\.?\d+$", "", t)
-    t = re.sub(r"(人民政府|政府)$", "", t).strip("_-—:：()（）")
-    t = re.sub(r"^\d{4}年度?", "", t)
+    t = _DISCLOSURE_END.sub("", t)  # what a scrambled title leaves behind
+    t = _REPORT_START.sub("", t)  # "2020年报_审计局" (flip-book titles)
+    t = _PAGE_END.sub("", t)
+    t = _GOV_END.sub("", t).strip("_-—:：()（）")
+    t = _YEAR_START.sub("", t)
     return t or None
 
 
@@ -124,14 +138,14 @@ def unit_and_year(doc: Document, *, title: str | None, filename: str | None) -> 
     if out["unit"] is None:
         m = _BODY_REPORT.search(body)
         if m and len(m.group(2)) >= 2 and m.group(2)[0] not in "我本该":
-            out["unit"], out["unit_evidence"] = re.sub(r"(人民政府|政府)$", "", m.group(2)), "body"
+            out["unit"], out["unit_evidence"] = _GOV_END.sub("", m.group(2)), "body"
         else:
             for rx in _UNIT_BODY:
                 m = rx.search(body)
                 if m:
                     name = m.group(1) if not m.group(1).isdigit() else m.group(2)
                     if name[0] not in "我本该":
-                        out["unit"], out["unit_evidence"] = re.sub(r"(人民政府|政府)$", "", name), "body"
+                        out["unit"], out["unit_evidence"] = _GOV_END.sub("", name), "body"
                         break
     return out
 
@@ -160,7 +174,7 @@ def hints(doc: Document, unit: str | None) -> dict:
         if p.endswith(("县", "区", "旗")) or (p.endswith("市") and p is prefixes[-1]):
             county = p
             break
-    if county is None:
+    if county is None and "网站" in body:  # the pattern ends in 网站: skip the scan where it cannot match
         m = _COUNTY_IN_TEXT.search(body)
         if m:
             county = re.split(r"通过|利用|依托|[在的于与和我]", m.group(1))[-1] or None  # "我镇在上党区" → 上党区

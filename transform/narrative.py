@@ -15,14 +15,19 @@ from .records import NarrativeRecord
 
 _N = r"(\d+(?:\.\d+)?)"
 _SPACES = re.compile(r"[ \u00a0\u3000]+")
+# Leading words such as (?:共|累计|全年)? are left out of the first patterns: they never change the figure
+# or the sentence it is quoted from (none of them can start the rest, or is 。/newline), and a pattern that
+# starts with an optional group is tried at every character of §一 instead of only where the rest can start.
 _PROACTIVE_TOTAL = (
-    re.compile(r"(?:共|累计|全年)?主动公开(?:政府|政务)?信息(?:总数|数量)?(?:共计|共|达)?" + _N + r"条"),
+    re.compile(r"主动公开(?:政府|政务)?信息(?:总数|数量)?(?:共计|共|达)?" + _N + r"条"),
     re.compile(r"主动公开[^。；;]{0,30}?(?:信息|文件)(?:共计|共|总计)" + _N + r"条"),
     re.compile(r"(?:共计|总计|合计)" + _N + r"条"),
 )
+_LIST_START = re.compile(r"(其中|包括|分别为|主要为|含)")
+_CAT_LEAD = re.compile(r"^(为|是|有|其中|包括|及|和|以及)")
 _CATEGORY = re.compile(r"([\u4e00-\u9fa5A-Za-z]{2,14}?)(?:类)?(?:信息)?" + _N + r"条")
 _APPS = (
-    re.compile(r"(?:共|全年|本年度?)?(?:受理|收到|接收|接到|新收)[^。；;，,]{0,16}?(?:政府信息公开|依申请公开)?(?:的)?申请(?:共计|共)?" + _N + r"件"),
+    re.compile(r"(?:受理|收到|接收|接到|新收)[^。；;，,]{0,16}?(?:政府信息公开|依申请公开)?(?:的)?申请(?:共计|共)?" + _N + r"件"),
     re.compile(r"依申请公开(?:政府信息)?(?:申请)?(?:共计|共)?" + _N + r"件"),
 )
 _APPS_ZERO = re.compile(r"未(?:接收到|收到|接到|产生|发生)(?:任何)?(?:的)?依申请公开|无依申请公开|未收到(?:任何)?(?:政府信息公开)?申请")
@@ -74,12 +79,12 @@ def extract_narrative(s1: str, s6: str) -> list[NarrativeRecord]:
     if total_at is not None:
         # a "其中…N条；…M条" list right after the total
         rest = t1[total_at.end(): total_at.end() + 400]
-        q = re.search(r"(其中|包括|分别为|主要为|含)", rest[:40])
+        q = _LIST_START.search(rest[:40])
         if q:
             seg = rest[q.end():]
             seg = seg[: seg.find("。")] if "。" in seg else seg
             for m in _CATEGORY.finditer(seg):
-                cat = re.sub(r"^(为|是|有|其中|包括|及|和|以及)", "", m.group(1))
+                cat = _CAT_LEAD.sub("", m.group(1))
                 if cat:
                     out.append(NarrativeRecord("proactive_items_by_category", _num(m.group(2)), "条",
                                                m.group(0), qualifier=cat))
@@ -92,16 +97,21 @@ def extract_narrative(s1: str, s6: str) -> list[NarrativeRecord]:
         m = _APPS_ZERO.search(t1)
         if m:
             out.append(NarrativeRecord("applications_received", 0, "件", _sentence(t1, m.start(), m.end())))
-    m = _INQUIRIES.search(t1)
+    # both patterns need 查询/咨询: a substring test spares two regex scans of §一 when it is absent
+    inquiry_words = "查询" in t1 or "咨询" in t1
+    m = _INQUIRIES.search(t1) if inquiry_words else None
     if m:
         out.append(NarrativeRecord("public_inquiries", _num(m.group(1)), "次", _sentence(t1, m.start(), m.end()),
                                    approx=bool(m.group(2))))
-    else:
+    elif inquiry_words:
         m = _INQ_APPROX.search(t1)
-        if m and ("查询" in t1 or "咨询" in t1):
+        if m:
             out.append(NarrativeRecord("public_inquiries", _num(m.group(2)), "次", _sentence(t1, m.start(), m.end()),
                                        approx=True))
     t6 = _clean(s6)
+    # every fee pattern needs 处理费 (most reports say nothing about fees: skip four regex scans)
+    if "处理费" not in t6 and "处理费" not in t1:
+        return out
     m = _FEE.search(t6) or _FEE.search(t1)
     if m:
         v = _num(m.group(1))

@@ -57,7 +57,7 @@ def _ordered(cells: dict, template: str, tkey: str) -> list:
     order = _cell_order(mapping_template(template), tkey)
     if order is None:
         return list(cells.values())
-    out = [cells[k] for k in order if k in cells]
+    out = [c for c in map(cells.get, order) if c is not None]
     if len(out) < len(cells):
         out += sorted((c for k, c in cells.items() if k not in order), key=lambda c: (c.row, c.col))
     return out

@@ -33,6 +33,7 @@ class TableDef:
     cols: tuple[ColDef, ...]
     col_keys: tuple[str, ...] = ()  # the cols' keys and labels, for the mappers' inner loops
     col_labels: tuple[str, ...] = ()
+    cell_keys: tuple[tuple[str, str], ...] = ()  # (row, col) of every cell, rows first
 
     def cells(self) -> list[tuple[str, str]]:
         return [(r.key, c.key) for r in self.rows for c in self.cols]
@@ -51,7 +52,8 @@ def tables(template: str) -> dict[str, TableDef]:
         rows = tuple(RowDef(r["key"], r["label"], r.get("group")) for r in t["rows"])
         cols = tuple(ColDef(c["key"], c["label"]) for c in t["cols"])
         out[t["table"]] = TableDef(t["table"], t["section"], t["caption"], rows, cols,
-                                   tuple(c.key for c in cols), tuple(c.label for c in cols))
+                                   tuple(c.key for c in cols), tuple(c.label for c in cols),
+                                   tuple((r.key, c.key) for r in rows for c in cols))
     return out
 
 

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extract.readers.base import Block, Cell, TableBlock, TextBlock
+from extract.readers.base import Block, Cell, TableBlock, TextBlock, shared_cell
 
 from .labels import Label, narrow, norm, split_ordinal
 from .values import is_value_text
@@ -94,7 +94,16 @@ def split_flat_row(text: str, *, bordered: bool = True) -> list[str] | None:
 
 
 _EMPTY = Cell("")
-_cell = lru_cache(maxsize=65_536)(Cell)  # Cells are immutable: one per text (a frozen dataclass is slow to build)
+
+
+_SHORT_LINE = 120  # labels and table rows recur across reports; running text does not (kept out of the cache)
+
+
+@lru_cache(maxsize=65_536)
+def _short_line(part: str, bordered: bool) -> tuple[Cell, ...]:
+    """A short text line → its cells (pure)."""
+    cells = split_flat_row(part, bordered=bordered)
+    return tuple(shared_cell(c) for c in cells) if cells else (shared_cell(part),)
 
 
 def to_lines(blocks: list[Block]) -> list[list[Cell]]:
@@ -108,15 +117,23 @@ def to_lines(blocks: list[Block]) -> list[list[Cell]]:
                 lines.append([_EMPTY])  # an empty paragraph: a printed-empty cell in a flattened table
                 continue
             for part in b.text.split("\n"):
-                part = _MD_HEADING.sub("", part.strip())
+                part = part.strip()
+                if part[:1] == "#":
+                    part = _MD_HEADING.sub("", part)
                 if not part:
                     continue
-                cells = split_flat_row(part, bordered=bordered)
-                lines.append([_cell(c) for c in cells] if cells else [_cell(part)])
+                if len(part) <= _SHORT_LINE:
+                    lines.append(list(_short_line(part, bordered)))
+                else:
+                    cells = split_flat_row(part, bordered=bordered)
+                    lines.append([shared_cell(c) for c in cells] if cells else [shared_cell(part)])
         elif isinstance(b, TableBlock):
             for row in b.rows:
+                if len(row) == 1:  # one cell per row (cell-per-line dumps): the common case, no generators
+                    if row[0].text.strip():
+                        lines.append(list(row))
                 # a grid row of printed-empty cells is data (all blank); a lone empty cell is not
-                if any(c.text.strip() for c in row) or sum(1 for c in row if not c.copy) >= 2:
+                elif any(c.text.strip() for c in row) or sum(1 for c in row if not c.copy) >= 2:
                     lines.append(list(row))
     return lines
 
@@ -139,6 +156,12 @@ def heading_of(cells: list[Cell]) -> int | None:
             only = c.text
     if only is None or len(only) > 60:
         return None
+    return _heading_text(only)
+
+
+@lru_cache(maxsize=65_536)
+def _heading_text(only: str) -> int | None:
+    """Section number of a line whose only text is `only` (pure: labels recur across reports)."""
     n, lab, is_value, _ = classify(only)
     if len(n) > 44 or is_value:
         return None
@@ -199,9 +222,12 @@ def _find_sections(doc: Document) -> None:
 
 
 def _first_token(doc: Document, lo: int, hi: int, pred) -> int | None:
+    """The first token in [lo, hi) satisfying `pred`. Every marker predicate is false for a value token,
+    so values (most of a table region) are passed over without a call."""
+    tokens = doc.tokens
     for k in range(lo, hi):
-        t = doc.tokens[k]
-        if pred(t):
+        t = tokens[k]
+        if not t.is_value and pred(t):
             return k
     return None
 
@@ -215,6 +241,7 @@ def _line_of(t: Token) -> int:
     return t.line
 
 
+# markers are labels: each predicate is false for a value token (_first_token relies on it)
 def _is_s2_marker(t: Token) -> bool:
     return not t.is_value and "第二十条" in t.norm
 

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from .labels import parse_label
 from .records import CellRecord
@@ -57,10 +58,12 @@ def _values_after(tokens: list[Token], i: int) -> tuple[list[Token], int]:
     """Value tokens (incl. empty cells, excl. span copies) after token i, up to the next label."""
     out: list[Token] = []
     k = i + 1
-    while k < len(tokens):
+    n = len(tokens)
+    line = tokens[i].line
+    while k < n:
         t = tokens[k]
         if t.copy:
-            if not t.is_value and t.line != tokens[i].line:
+            if not t.is_value and t.line != line:
                 break  # a rowspan copy of a label on a later line starts the next row
             k += 1  # colspan copies of the label itself, span copies of values
             continue
@@ -99,6 +102,9 @@ def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str
     n_assigned = len(assigned)
     table, row, section = tdef.key, hit.row, tdef.section
     get = out.get
+    parse = _parse_cached
+    money = not MONEY_COLS.isdisjoint(cols)  # most tables have no money column: skip the test per cell
+    fill_status = status or "missing"
     for j, col in enumerate(cols):
         key = (row, col)
         prev = get(key)
@@ -106,11 +112,11 @@ def _emit(hit: RowHit, tdef: TableDef, assigned: list[Token | None], status: str
             continue  # first occurrence wins (a repeated header row on a new page, say)
         tok = assigned[j] if j < n_assigned else None
         if tok is None:
-            value, st, fl = None, status or "missing", ()
+            value, st, fl = None, fill_status, ()
             raw = raw_all
         else:
             raw = tok.raw
-            value, st, fl = _parse_cached(raw, col in MONEY_COLS)
+            value, st, fl = parse(raw, money and col in MONEY_COLS)
             if suspect:
                 st = "layout_suspect"
         flags = sorted(set(fl).union(row_flags)) if (fl or row_flags) else []
@@ -191,7 +197,7 @@ def assign(hit: RowHit, tdef: TableDef, out: dict[tuple[str, str], CellRecord],
     expected = len(cols)
     nonempty = [t for t in hit.values if not t.empty]
     if len(nonempty) == expected:
-        _emit(hit, tdef, list(nonempty), None, [], out)
+        _emit(hit, tdef, nonempty, None, [], out)
         return
     if not nonempty:
         # printed empty cells are blank (null, not 0); no cells at all means the source lost them
@@ -287,6 +293,18 @@ def _map_header(header: list[str], template: str, table: str) -> tuple[list[str]
     """Header labels → column keys of `table`, or None when no header was printed."""
     if not header:
         return None, []
+    # cached for ordinary headers only: a hostile page can pile up thousands of labels
+    mapper = _map_header_cached if len(header) <= 24 else _map_header_cached.__wrapped__
+    cols, labels = mapper(tuple(header), template, table)
+    return (None, []) if cols is None else (list(cols), list(labels))
+
+
+_HeaderMap = tuple[tuple[str, ...] | None, tuple[str, ...]]  # (column keys or None, printed labels)
+
+
+@lru_cache(maxsize=4096)
+def _map_header_cached(header: tuple[str, ...], template: str, table: str) -> _HeaderMap:
+    """_map_header, pure: every row under a header asks again, and headers recur across reports."""
     vocab = s2_col_vocab(template, table)
     cols: list[str] = []
     labels: list[str] = []
@@ -305,11 +323,11 @@ def _map_header(header: list[str], template: str, table: str) -> tuple[list[str]
             labels.append(h)
         k += 1
     if not cols:
-        return None, []
+        return None, ()
     if len(cols) < len(tables(template)[table].cols):
         # a partial header (a label lost or unreadable): the template order is the safer guess
-        return None, []
-    return cols, labels
+        return None, ()
+    return tuple(cols), tuple(labels)
 
 
 def _extra(label: Token, values: list[Token], tdef: TableDef, out: dict) -> None:
@@ -343,12 +361,12 @@ def parse_s3(tokens: list[Token], template: str, out: dict[tuple[str, str], Cell
             i += 1
             continue
         text = t.label.text
-        values, nxt = _values_after(tokens, i)
-        nonempty = [v for v in values if not v.empty]
         if not data_started and not t.label.ordinal and (
                 text in S3_HEADER or "勾稽" in text or "本列数据" in text):
             i += 1
             continue
+        values, nxt = _values_after(tokens, i)
+        nonempty = [v for v in values if not v.empty]
         if not text and t.label.ordinal in _ORDINAL_GROUPS:  # "（三）" alone, its text on a later line
             group = _ORDINAL_GROUPS[t.label.ordinal]
             i += 1
@@ -484,6 +502,8 @@ def fill_missing(template: str, out: dict[str, dict[tuple[str, str], CellRecord]
         tdef = tables(template).get(tkey)
         if tdef is None or not any(c.status != "missing" for c in cells.values()):
             continue
+        if len(cells) >= len(tdef.rows) * len(tdef.cols) and all(map(cells.__contains__, tdef.cell_keys)):
+            continue  # the usual case: every cell was printed
         for r in tdef.rows:
             for c in tdef.cols:
                 if (r.key, c.key) not in cells:

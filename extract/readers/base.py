@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 class ReaderError(Exception):
@@ -54,6 +55,18 @@ class Cell:
 
     text: str
     copy: bool = False
+
+
+_SHARED_CELL_LEN = 100  # longer texts (running text, hostile input) are not worth keeping
+
+
+def shared_cell(text: str, copy: bool = False) -> Cell:
+    """The Cell for (text, copy), one object across documents for short texts: Cells are immutable, the
+    same labels and small numbers fill every report, and a frozen dataclass is slow to build."""
+    return _cached_cell(text, copy) if len(text) <= _SHARED_CELL_LEN else Cell(text, copy)
+
+
+_cached_cell = lru_cache(maxsize=65_536)(Cell)
 
 
 @dataclass(slots=True)

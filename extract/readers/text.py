@@ -41,8 +41,19 @@ from __future__ import annotations
 import codecs
 import re
 from functools import lru_cache
+from itertools import islice
 
-from .base import Cell, Deadline, LimitExceeded, Limits, ReaderError, ReadResult, TableBlock, TextBlock
+from .base import (
+    Cell,
+    Deadline,
+    LimitExceeded,
+    Limits,
+    ReaderError,
+    ReadResult,
+    TableBlock,
+    TextBlock,
+    shared_cell,
+)
 
 __all__ = ["read_text", "decode_text"]
 
@@ -80,12 +91,11 @@ def decode_text(data: bytes) -> tuple[str, str, list[str]]:
 
 # --- line classes -----------------------------------------------------------------------------------
 
-def _blank(line: str) -> bool:
-    return not line.strip(" \r\x0c")
+_BLANK = " \r\x0c"  # a line of only these is blank (a line of U+3000/NBSP is content)
 
 
 def _clean(line: str) -> str:
-    return _BOOKMARK.sub("", line).strip()
+    return (_BOOKMARK.sub("", line) if "[bookmark: " in line else line).strip()
 
 
 def _heading(line: str) -> bool:
@@ -134,9 +144,19 @@ def _is_tab(line: str) -> bool:
     return "\t" in body or not body.strip() or _cell_like(body, heading_ok=True)
 
 
+_PAD = " \r"  # ASCII padding is layout; NBSP/U+3000 padding is kept for the transform (seed 001)
+
+
 def _strip_cell(s: str) -> str:
-    # ASCII padding is layout; NBSP/U+3000 padding is kept for the transform (seed 001)
-    return s.strip(" \r")
+    return s.strip(_PAD)
+
+
+class _CellCache(dict[str, Cell]):
+    """One Cell per distinct text: a hit is a plain subscript, a miss asks the cross-document cache."""
+
+    def __missing__(self, text: str) -> Cell:
+        c = self[text] = shared_cell(text)
+        return c
 
 
 # --- the reader -------------------------------------------------------------------------------------
@@ -147,22 +167,24 @@ class _Reader:
         self.limits = limits
         self.blocks: list[TextBlock | TableBlock] = []
         self.cells = 0
-        self._cells: dict[str, Cell] = {}
+        self._cells = _CellCache()
         n = len(lines)
-        self.kind = ["blank" if _blank(ln) else "tab" if _is_tab(ln) else "pipe" if "|" in ln else "other"
-                     for ln in lines]
+        kind = self.kind = ["blank" if not ln.strip(_BLANK) else "tab" if _is_tab(ln) else "pipe" if "|" in ln
+                            else "other" for ln in lines]
         # Lines right above a bare `|` line (006: the cell text, then its terminator) belong to it.
         self.pipe_pending = [False] * n
-        for j in range(n):
-            if self.kind[j] == "pipe" and lines[j].lstrip().startswith("|"):
+        for j in [j for j, k in enumerate(kind) if k == "pipe"]:
+            if lines[j].lstrip().startswith("|"):
                 i = j - 1
-                while i >= 0 and j - i <= 4 and self.kind[i] == "other" and _cell_like(lines[i]):
+                while i >= 0 and j - i <= 4 and kind[i] == "other" and _cell_like(lines[i]):
                     self.pipe_pending[i] = True
                     i -= 1
 
     # emitting ------------------------------------------------------------------------------------
     def text(self, line: str) -> None:
-        s = _MD_HEADING.sub("", _clean(line))
+        s = _clean(line)
+        if "#" in s[:4]:  # a markdown heading marker starts within the first four characters
+            s = _MD_HEADING.sub("", s)
         if s.strip():
             self.blocks.append(TextBlock(s.strip()))
 
@@ -173,15 +195,8 @@ class _Reader:
         self.cells += sum(len(r) for r in rows)
         if self.cells > self.limits.max_table_cells:
             raise LimitExceeded(f"max_table_cells: text tables have more than {self.limits.max_table_cells} cells")
-        cell = self.cell
-        self.blocks.append(TableBlock([[cell(c) for c in r] for r in rows]))
-
-    def cell(self, text: str) -> Cell:
-        """One Cell per distinct text (Cells are immutable; a frozen dataclass is slow to build)."""
-        c = self._cells.get(text)
-        if c is None:
-            c = self._cells[text] = Cell(text)
-        return c
+        cells = self._cells
+        self.blocks.append(TableBlock([[cells[c] for c in r] for r in rows]))
 
     # regions -------------------------------------------------------------------------------------
     def run(self) -> list[TextBlock | TableBlock]:
@@ -230,7 +245,7 @@ class _Reader:
             else:
                 break
         tab_lines = [lines[k] for k in idx if kind[k] == "tab"]
-        single = sum(1 for ln in tab_lines if ln.startswith("\t") and "\t" not in ln[1:])
+        single = len([ln for ln in tab_lines if ln.startswith("\t") and ln.find("\t", 1) < 0])
         if single >= 0.7 * len(tab_lines):
             self.tab_cells(i, end)
             return end
@@ -239,7 +254,7 @@ class _Reader:
         j = i
         while j < end:
             if kind[j] == "tab":
-                rows.append([_strip_cell(c) for c in lines[j].rstrip("\r").split("\t")])
+                rows.append([c.strip(_PAD) for c in lines[j].split("\t")])
             elif kind[j] != "blank":
                 break
             j += 1
@@ -250,9 +265,10 @@ class _Reader:
         """Seed 001: one `⇥cell` per line, rows separated by blank lines."""
         rows: list[list[str]] = []
         row: list[str] = []
+        lines, kind = self.lines, self.kind
         for j in range(i, end):
-            line = self.lines[j].rstrip("\r")
-            k = self.kind[j]
+            line = lines[j]
+            k = kind[j]
             if k == "blank":
                 if row:
                     rows.append(row)
@@ -260,7 +276,7 @@ class _Reader:
             elif k == "tab":
                 body = line[1:] if line.startswith("\t") else line
                 if "\t" in body:
-                    row.extend([_strip_cell(c) for c in body.split("\t")])
+                    row.extend([c.strip(_PAD) for c in body.split("\t")])
                 else:
                     row.append(_strip_cell(body))
             elif row:
@@ -287,13 +303,16 @@ class _Reader:
                     break
             else:
                 break
-        pipe_lines = [lines[k] for k in idx if kind[k] == "pipe"]
+        pipe_idx = [k for k in idx if kind[k] == "pipe"]
+        pipe_lines = [lines[k] for k in pipe_idx]
         markdown = all(ln.lstrip().startswith("|") for ln in pipe_lines)
-        multi = sum(1 for ln in pipe_lines
-                    if sum(1 for c in self._split_pipe(ln, markdown) if c.strip()) >= 2)
+        split = [self._split_pipe(ln, markdown) for ln in pipe_lines]  # once: the rows below reuse it
+        multi = len([cells for cells in split if len([c for c in cells if c.strip()]) >= 2])
         # markdown tables keep their rows even when most rows are a label and blank cells
-        separator = any(all(_MD_SEPARATOR.match(c) or not c.strip() for c in self._split_pipe(ln, True))
-                        and "-" in ln for ln in pipe_lines)
+        split_md = split if markdown else (self._split_pipe(ln, True) for ln in pipe_lines)
+        separator = any(all(_MD_SEPARATOR.match(c) or not c.strip() for c in cells) and "-" in ln
+                        for ln, cells in zip(pipe_lines, split_md))
+        split_at = dict(zip(pipe_idx, split))
         if multi >= 0.4 * len(pipe_lines) or (markdown and separator):
             rows: list[list[str]] = []
             prev = i - 1
@@ -303,7 +322,7 @@ class _Reader:
                     block_rows = 0
                 prev = k
                 if kind[k] == "pipe":
-                    cells = self._split_pipe(lines[k], markdown)
+                    cells = split_at[k]
                     # |---|---| only under a table's first row: "| -- | -- |" further down is a row of dashes
                     if block_rows == 1 and cells and all(_MD_SEPARATOR.match(c) or not c.strip() for c in cells) \
                             and any(_MD_SEPARATOR.match(c) for c in cells):
@@ -391,7 +410,7 @@ _PAGE_PREFIX = re.compile(r"^Page \d+ - ")
 
 def _title(lines: list[str]) -> str | None:
     """A markdown `# ` heading near the top, else an early short line ending in 报告."""
-    nonblank = [ln.strip() for ln in lines if ln.strip()][:8]
+    nonblank = list(islice((s for s in map(str.strip, lines) if s), 8))  # no need to strip the whole file
     for ln in nonblank:
         if ln.startswith("# "):
             return _MD_HEADING.sub("", ln).strip()
@@ -419,6 +438,6 @@ def read_text(data: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> ReadResult:
     text, encoding, warnings = decode_text(data)
     if "\x00" in text:
         raise ReaderError("not a text document (NUL characters)")
-    lines = [ln.rstrip("\r") for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # no "\r" is left in a line
     blocks = _Reader(lines, limits).run()
     return ReadResult(blocks=blocks, fmt="text", title=_title(lines), encoding=encoding, warnings=warnings)
