@@ -329,14 +329,7 @@ def test_unruled_report_rows():
 
 
 def test_lone_cjk_glyphs_recovered():
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.setFont(FONT, 10)
-    c.drawString(100, 700, "开头一行文字")
-    for i, ch in enumerate("结果维持"):
-        c.drawString(100, 680 - 12 * i, ch)  # one text object per glyph
-    c.save()
-    res = read_pdf(buf.getvalue())
+    res = read_pdf(_lone_glyphs_pdf())
     text = "\n".join(b.text for b in res.blocks if isinstance(b, TextBlock))
     assert "开头一行文字" in text and all(ch in text for ch in "结果维持")
 
