@@ -47,15 +47,22 @@ def is_report_title(title: str) -> bool:
 
 
 def is_attachment_url(url: str, text: str = "") -> bool:
-    path = unquote(urlsplit(url).path).lower()
-    if path.endswith(ATTACHMENT_EXTS):
+    by_url = _attachment_by_url(url)
+    return by_url if by_url is not None else _attachment_by_text(text)
+
+
+def _attachment_by_url(url: str) -> bool | None:
+    """True/False when the URL alone decides; None for a download script (the link text decides)."""
+    parts = urlsplit(url)
+    if unquote(parts.path).lower().endswith(ATTACHMENT_EXTS) or _ATTACH_QUERY_RE.search(unquote(parts.query)):
         return True
-    q = unquote(urlsplit(url).query)
-    if _ATTACH_QUERY_RE.search(q):
-        return True
-    t = clean_text(text).lower()
     # download scripts (VSB download.jsp, Hanweb downfile.jsp) hide the extension in the link text
-    return bool(_DOWNLOAD_RE.search(url)) and (t.endswith(ATTACHMENT_EXTS) or "附件" in t or "下载" in t)
+    return None if _DOWNLOAD_RE.search(url) else False
+
+
+def _attachment_by_text(text: str) -> bool:
+    t = clean_text(text).lower()
+    return t.endswith(ATTACHMENT_EXTS) or "附件" in t or "下载" in t
 
 
 def _usable_href(href: str | None) -> bool:
@@ -115,9 +122,13 @@ def _date_near(node) -> str | None:  # noqa: ANN001 - selectolax node
     return None
 
 
-def anchors(url: str, html: str) -> list[tuple[Link, str]]:
-    """Every usable <a href> on a page as (Link, raw link text)."""
-    tree = LexborHTMLParser(html)
+def anchors(url: str, html: str, tree: LexborHTMLParser | None = None, *,
+            attachments_only: bool = False) -> list[tuple[Link, str]]:
+    """Every usable <a href> on a page as (Link, raw link text). `tree`: the page already parsed.
+    `attachments_only`: only the links `is_attachment_url` accepts (the text and date of the others
+    are never computed)."""
+    if tree is None:
+        tree = LexborHTMLParser(html)
     base = url
     b = tree.css_first("base[href]")
     if b is not None and _usable_href(b.attributes.get("href")):
@@ -127,15 +138,21 @@ def anchors(url: str, html: str) -> list[tuple[Link, str]]:
         href = a.attributes.get("href")
         if not _usable_href(href):
             continue
-        text = (a.text(deep=True) or "").strip()
-        title = (a.attributes.get("title") or "").strip()
-        if title and len(clean_text(title)) > len(clean_text(text)):  # list texts are often cut with …
-            text = title
         try:
             absolute = urljoin(base, (href or "").strip())
         except ValueError:
             continue
-        out.append((Link(absolute.split("#")[0], text, _date_near(a)), clean_text(text)))
+        link_url = absolute.split("#")[0]
+        by_url = _attachment_by_url(link_url) if attachments_only else True
+        if by_url is False:
+            continue
+        text = (a.text(deep=True) or "").strip()
+        title = (a.attributes.get("title") or "").strip()
+        if title and len(clean_text(title)) > len(clean_text(text)):  # list texts are often cut with …
+            text = title
+        if by_url is None and not _attachment_by_text(text):
+            continue
+        out.append((Link(link_url, text, _date_near(a)), clean_text(text)))
     return out
 
 
@@ -181,7 +198,7 @@ class Family:
         if meta is not None and meta.attributes.get("content"):
             title = meta.attributes["content"]
         has_content = any(tree.css_first(sel) is not None for sel in self.content_selectors)
-        atts = [link for link, _ in anchors(url, html) if is_attachment_url(link.url, link.text)]
+        atts = [link for link, _ in anchors(url, html, tree, attachments_only=True)]
         return ArticlePage(title=title, attachments=_dedupe_links(atts), has_content=has_content)
 
 
