@@ -20,11 +20,11 @@ S4_GROUPS = ("admin_review", "litigation_direct", "litigation_after_review")
 Num = int | Decimal
 
 
-def _result_rows(template: str, present: set[str]) -> list[str]:
+def _result_rows(template: str, one_row_other: bool) -> list[str]:
     keys = [r.key for r in tables(template)["s3_applications"].rows]
     start = keys.index("result_granted")
     rows = keys[start: keys.index("total_processed")]
-    if template == "gov2021" and "other_processing" in present:
+    if template == "gov2021" and one_row_other:
         # a gov2021 report printing (六) as one row (spec §4.2)
         rows = [r for r in rows if not r.startswith("other_")] + ["other_processing"]
     return rows
@@ -71,7 +71,7 @@ def _s3_rules(template: str, one_row_other: bool) -> tuple[_Rule, ...]:
     """H1, H2 (per row), H3, H6 of §三, in report order; `one_row_other`: (六) printed as one row."""
     t3 = "s3_applications"
     keys = [r.key for r in tables(template)[t3].rows]
-    results = _result_rows(template, {"other_processing"} if one_row_other else set())
+    results = _result_rows(template, one_row_other)
 
     def k(row: str, col: str) -> Key:
         return (t3, row, col)
@@ -116,7 +116,7 @@ def run_checks(template: str, cells: list[CellRecord], narrative: list[Narrative
     out: list[CheckRecord] = []
     if s3_found:
         tmpl = mapping_template(template)
-        for r in _s3_rules(tmpl, tmpl == "gov2021" and one_row_other):
+        for r in _s3_rules(tmpl, one_row_other):
             if not r.row or r.row in s3_rows:
                 out.append(_check(r, v, blank))
     if s4_found:
