@@ -71,9 +71,10 @@ def new_run_id() -> str:
 
 
 def task_runner(runner: str, address: str | None, *, cpu_bound: bool = False) -> Any:
-    """The task runner of a stage (its own flow, or a stage inside nightly). Locally, crawl tasks wait on the network (one thread per host
-    group), while extraction is CPU-bound Python: more threads than cores only add GIL contention to
-    Prefect's per-task bookkeeping (measured on the demo: 2 threads beat 1, 4 and 16)."""
+    """The task runner of a stage (its own flow, or a stage inside nightly). Locally, crawl tasks wait on
+    the network (one thread per host group), while extraction is CPU-bound Python: more threads than cores
+    only add GIL contention to Prefect's per-task bookkeeping (measured on the demo: 2 threads beat 1, 4
+    and 16)."""
     if runner == "dask":
         from prefect_dask import DaskTaskRunner
 
