@@ -4,6 +4,9 @@ raise ReaderError/LimitExceeded — never another exception, never a hang, never
 Property tests on arbitrary bytes and mutated fixtures, then a catalogue of known attacks: truncated
 PDF/DOCX, zip bombs, DTDs in DOCX (billion laughs, external entities), deep nesting, huge spans and
 tables, many PDF pages, broken encodings. Ends with a short smoke run of the fuzz runner (fuzz/run.py).
+
+"Never a hang" is bounded in CPU seconds (time.process_time), not wall time: CPU time never exceeds wall
+time, so a hang still fails, while a loaded CI machine cannot stretch it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -182,12 +186,12 @@ def test_docx_zip_bomb_big_entry() -> None:
     _need("docx")
     bomb = _rezip(_docx(), extra={"word/media/bomb.bin": b"\0" * (64 << 20)})
     assert len(bomb) < 200_000
-    t0 = time.monotonic()
+    t0 = time.process_time()
     with pytest.raises(LimitExceeded):
         _read("docx", bomb)
     with pytest.raises(LimitExceeded):
         _document(bomb, "x.docx", FUZZ_LIMITS)
-    assert time.monotonic() - t0 < 10
+    assert time.process_time() - t0 < 10
 
 
 def test_docx_zip_bomb_ratio_under_total_limit() -> None:
@@ -214,10 +218,10 @@ def test_docx_zip_bomb_lying_header() -> None:
         n += 1
         i = data.find(real, i + 4)
     assert n >= 2
-    t0 = time.monotonic()
+    t0 = time.process_time()
     out = _outcome_or_known("docx", bytes(data), xfail=True)
     assert out in ("rejected", "limit")
-    assert time.monotonic() - t0 < 10
+    assert time.process_time() - t0 < 10
 
 
 def test_docx_many_entries() -> None:
@@ -237,10 +241,10 @@ def test_docx_billion_laughs() -> None:
     _need("docx")
     body = '<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>'
     doc = _rezip(_docx(), replace={"word/document.xml": _document_xml(body, BILLION_LAUGHS)})
-    t0 = time.monotonic()
+    t0 = time.process_time()
     with pytest.raises(ReaderError):
         _read("docx", doc)
-    assert time.monotonic() - t0 < 5
+    assert time.process_time() - t0 < 5
 
 
 @pytest.mark.parametrize("where", ("word/document.xml", "word/styles.xml", "[Content_Types].xml"))
@@ -297,11 +301,11 @@ def test_html_deep_nesting(tag: str, n: int) -> None:
     close = "</" + tag.split(">")[0] + ">"
     doc = ("<html><body>" + f"<{tag}>" * n + "x" + close * n + "</body></html>").encode()
     limits = Limits(max_seconds=0.5, max_html_depth=FUZZ_LIMITS.max_html_depth)
-    t0 = time.monotonic()
+    t0 = time.process_time()
     try:
         out = run_one("html", doc, limits, guard=False)
     finally:
-        elapsed = time.monotonic() - t0
+        elapsed = time.process_time() - t0
     assert out in OK
     assert elapsed < 3 * limits.max_seconds, f"{n} nested <{tag}>: {elapsed:.1f}s"
 
@@ -321,13 +325,13 @@ def test_html_huge_spans(attrs: str) -> None:
     _need("html")
     rows = "".join(f"<tr><td {attrs}>a{i}</td><td>1</td></tr>" for i in range(300))
     doc = f"<html><body><table>{rows}</table></body></html>".encode()
-    t0 = time.monotonic()
+    t0 = time.process_time()
     try:
         res = _read("html", doc)
     except LimitExceeded:
         return
     finally:
-        assert time.monotonic() - t0 < 10
+        assert time.process_time() - t0 < 10
     cells = sum(len(r) for b in res.blocks if isinstance(b, TableBlock) for r in b.rows)  # type: ignore[attr-defined]
     assert cells <= FUZZ_LIMITS.max_table_cells
 
@@ -368,9 +372,9 @@ def test_text_huge_tab_table() -> None:
 def test_text_many_lines_is_fast() -> None:
     _need("text")
     doc = ("|" * 50 + "\n" + "一、总体情况\n" + "0\n" * 5).encode() * 5000
-    t0 = time.monotonic()
+    t0 = time.process_time()
     assert run_one("text", doc) in OK
-    assert time.monotonic() - t0 < 15
+    assert time.process_time() - t0 < 15
 
 
 # -- PDF ---------------------------------------------------------------------------------------------------
@@ -464,18 +468,18 @@ def test_mapper_arbitrary_grid(rows: list[list[str]]) -> None:
 def test_fuzz_smoke(tmp_path: Path) -> None:
     """A short fuzz run (the full one is `make fuzz` / bench/hostile.py): the runner works and finds nothing
     new. Targets: text, docx and pipeline (which reaches every reader and the mapper)."""
-    t0 = time.monotonic()
+    t0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     p = subprocess.run([sys.executable, str(ROOT / "fuzz" / "run.py"), "--total", "10", "--out", str(tmp_path),
                         "--target", "text", "--target", "docx", "--target", "pipeline"],
                        capture_output=True, text=True, timeout=60, cwd=ROOT)
-    elapsed = time.monotonic() - t0
+    elapsed = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - t0
     doc = json.loads((tmp_path / "results.json").read_text())
     for t, r in doc["targets"].items():
         if r["available"]:
             assert r["execs"] > 0, (t, r["note"], p.stderr[-2000:])
     findings = [(t, f["signature"], f["input"]) for t, r in doc["targets"].items() for f in r["findings"]]
     assert not findings, f"new fuzz findings (add them to tests/regressions/): {findings}"
-    assert elapsed < 35, f"smoke fuzz took {elapsed:.0f}s"
+    assert elapsed < 35, f"smoke fuzz took {elapsed:.0f}s of CPU"
 
 
 def test_zlib_available() -> None:

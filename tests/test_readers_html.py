@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
+from extract.readers import html as html_reader
 from extract.readers import read_document
 from extract.readers.base import Cell, LimitExceeded, Limits, ReaderError, TableBlock, TextBlock
 from extract.readers.html import decode_html, read_html
@@ -90,19 +90,6 @@ def test_shanghai_section2_and_4(shanghai):
     assert len(s4.rows) == 4 and all(len(r) == 15 for r in s4.rows)
     assert row_texts(s4.rows[3]) == ["5", "", "", "2", "7", "8", "", "", "1", "9", "", "", "", "", ""]
     assert s4.rows[2][0] == Cell("结果维持", copy=True)  # rowspan=2 header
-
-
-def test_shanghai_speed(shanghai):
-    """Loose guard only (shared CI machines are noisy): the budget is ~1 ms on a quiet machine."""
-    data = SHANGHAI.read_bytes()
-    best = min(_timed(read_html, data) for _ in range(30))
-    assert best < 0.02
-
-
-def _timed(fn, data) -> float:
-    t0 = time.perf_counter()
-    fn(data)
-    return time.perf_counter() - t0
 
 
 # --- CMS pages: the body container is found, chrome is dropped ---------------------------------------
@@ -336,12 +323,16 @@ def test_dispatch_routes_html():
     assert read_document(b"<?php x ?>\n<div>y</div>", content_type="text/html").fmt == "html"
 
 
-def test_deep_nesting_is_refused_before_the_quadratic_parse():
+def test_deep_nesting_is_refused_before_the_quadratic_parse(monkeypatch):
+    # lexbor's tree build needs seconds for this page: the raw-tag pre-scan must refuse it unparsed
     doc = ("<html><body>" + "<div>" * 25_000 + "x" + "</div>" * 25_000 + "</body></html>").encode()
-    t0 = time.perf_counter()
-    with pytest.raises(LimitExceeded, match="max_html_depth"):
+
+    def no_parse(*_a: object) -> None:
+        raise AssertionError("the page reached the parser")
+
+    monkeypatch.setattr(html_reader, "LexborHTMLParser", no_parse)
+    with pytest.raises(LimitExceeded, match="unclosed tags in a row before parsing"):
         read_html(doc)
-    assert time.perf_counter() - t0 < 1.0  # lexbor alone needs seconds for this
 
 
 def test_big_page_with_unclosed_paragraphs_is_not_refused():
