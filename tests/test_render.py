@@ -256,11 +256,11 @@ def test_docx_opens_with_merged_cells(t: ReportTruth, noise: Noise) -> None:
 
 @SLOW
 @given(truths(), noises())
-def test_pdf_opens_with_4_to_6_pages(t: ReportTruth, noise: Noise) -> None:
+def test_pdf_opens_with_3_to_6_pages(t: ReportTruth, noise: Noise) -> None:
     import pdfplumber
 
     with pdfplumber.open(io.BytesIO(render(t, "pdf", noise=noise))) as pdf:
-        assert 4 <= len(pdf.pages) <= 6
+        assert 3 <= len(pdf.pages) <= 6  # short reports (truncated labels, no title) fit in 3
         cells = [c for page in pdf.pages for table in page.extract_tables() for row in table for c in row if c]
         text = "\n".join(page.extract_text() for page in pdf.pages)
     # a number wrapped inside its narrow cell is one cell's text with newlines
