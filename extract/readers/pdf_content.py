@@ -7,109 +7,37 @@ vertical headers, a lone 无 in a cell) vanish. The page object is still there, 
 only its character codes are not exposed by pdfium's API.
 
 This module recovers them cheaply: pdfminer gives the page's content stream and font dictionaries
-(no interpretation), a small scanner lists the text-showing operators in stream order (each one
-that shows a non-empty string is one pdfium text object), and pdfminer's font decodes the strings.
-The caller matches operators to pdfium's text objects by their ordinal and must check that both
-sides counted the same number of objects; any doubt returns None and the caller falls back to
-pdfplumber's full interpretation.
+(no interpretation), qpdf's content-stream parser (pikepdf) lists the text-showing operators in stream
+order (each one that shows a non-empty string is one pdfium text object), and pdfminer's font decodes
+the strings. The caller matches operators to pdfium's text objects by their ordinal and must check
+that both sides counted the same number of objects; any doubt returns None and the caller falls back
+to pdfplumber's full interpretation.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import threading
+import warnings
 from dataclasses import dataclass
+
+import pikepdf
 
 __all__ = ["ContentText", "ShowOp"]
 
-_WS = rb"\x00\t\n\x0c\r "
-_DELIMS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
-_DELIM_BYTES = frozenset(b"\x00\t\n\x0c\r ()<>[]{}/%")
-# Tokens that matter for counting text objects; everything else (numbers, path and colour
-# operators, arrays) is skipped by the regex engine itself. Every alternative starts with a literal
-# byte, so the engine skips to candidate bytes quickly; the kind of a token is its first byte.
-_TOKEN = re.compile(
-    rb"\([^()\\]*+(?:\\.[^()\\]*+)*+\)"  # a literal string without nested parentheses
-    rb"|\("  # a literal string with nested parentheses: scanned by hand
-    rb"|<<|>>"
-    rb"|<[^<>]*>"  # a hex string
-    rb"|%[^\r\n]*"  # a comment
-    rb"|/[^" + _DELIMS + rb"]*"  # a name
-    rb"|(?:Tj|TJ|'|\"|Tf|q|Q|BI|BDC|DP)(?![^" + _DELIMS + rb"])",  # an operator (if after a delimiter)
-    re.S,
-)
-_IMAGE_DATA = re.compile(rb"(?<![^" + _DELIMS + rb"])ID[" + _WS + rb"]")
-_IMAGE_END = re.compile(rb"[" + _WS + rb"]EI(?![^" + _DELIMS + rb"])")
-_ONLY_CONTINUATIONS = re.compile(rb"(?:\\\r\n|\\[\r\n])*")
-_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n|[\r\n])|(.))", re.S)
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-_NAME_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
-_HEX_JUNK = re.compile(rb"[^0-9A-Fa-f]")
+# qpdf reports a broken stream (an unterminated string, say) as a warning and returns what it parsed:
+# the ordinal count check of the caller is what catches a mismatch, so the warning is only noise
+warnings.filterwarnings("ignore", message="Unexpected end of stream", category=UserWarning)
 
-
-def _unescape(m: re.Match[bytes]) -> bytes:
-    if m.group(1) is not None:
-        return bytes([int(m.group(1), 8) & 0xFF])
-    if m.group(2) is not None:
-        return b""  # a backslash before a line break continues the string
-    return _ESCAPES.get(m.group(3), m.group(3))
-
-
-def literal_bytes(token: bytes) -> bytes:
-    """The bytes of a literal string token `(...)` (escapes resolved)."""
-    inner = token[1:-1]
-    return _ESCAPE.sub(_unescape, inner) if b"\\" in inner else inner
-
-
-def hex_bytes(token: bytes) -> bytes:
-    digits = _HEX_JUNK.sub(b"", token[1:-1])
-    if len(digits) % 2:
-        digits += b"0"
-    return bytes.fromhex(digits.decode("ascii"))
-
-
-def _string_bytes(token: bytes) -> bytes:
-    return hex_bytes(token) if token[:1] == b"<" else literal_bytes(token)
-
-
-def _non_empty(token: bytes) -> bool:
-    if token[:1] == b"<":
-        return bool(_HEX_JUNK.sub(b"", token[1:-1]))
-    inner = token[1:-1]
-    if not inner:
-        return False
-    return _ONLY_CONTINUATIONS.fullmatch(inner) is None
-
-
-_PAREN_OR_ESCAPE = re.compile(rb"[()\\]")
-
-
-def _nested_string_end(data: bytes, pos: int) -> int:
-    """End (exclusive) of the literal string starting at data[pos] == '(' with balanced parens
-    (the end of the data if it is never closed)."""
-    depth = 0
-    search = _PAREN_OR_ESCAPE.search
-    i = pos
-    while (m := search(data, i)) is not None:
-        j = m.start()
-        b = data[j]
-        if b == 0x5C:  # backslash: skip the escaped byte
-            i = j + 2
-            continue
-        if b == 0x28:
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        i = j + 1
-    return len(data)
+_OPERATORS = "Tj TJ ' \" Tf q Q"  # the only operators that change which text objects pdfium makes
+_scratch = threading.local()  # a stream must belong to a Pdf; one empty Pdf per thread (qpdf is not shared)
 
 
 @dataclass(slots=True)
 class ShowOp:
     """One text-showing operator that makes a pdfium text object: the font resource name in force
-    and its string operands (raw tokens, in order)."""
+    and its non-empty string operands (bytes, in order)."""
 
     font: str | None
     strings: list[bytes]
@@ -117,75 +45,42 @@ class ShowOp:
 
 def show_ops(data: bytes) -> list[ShowOp] | None:
     """Text-showing operators of a content stream that show at least one non-empty string, in
-    stream order (pdfium makes exactly one text object of each). None if the stream is not
-    understood (unterminated inline image)."""
+    stream order (pdfium makes exactly one text object of each). None if qpdf cannot parse it."""
+    pdf = getattr(_scratch, "pdf", None)
+    if pdf is None:
+        pdf = _scratch.pdf = pikepdf.Pdf.new()
+    try:
+        instructions = pikepdf.parse_content_stream(pikepdf.Stream(pdf, data), _OPERATORS)
+    except pikepdf.PdfError:
+        return None
     ops: list[ShowOp] = []
-    pending: list[bytes] = []  # string operands since the last operator we track
     font: str | None = None
     font_stack: list[str | None] = []
-    last_name: bytes | None = None
-    pos = 0
-    while True:
-        resume = -1
-        for m in _TOKEN.finditer(data, pos):
-            tok = m.group()
-            first = tok[0]
-            if first == 0x28:  # (
-                if len(tok) > 1:
-                    pending.append(tok)
-                else:  # nested parentheses
-                    start = m.start()
-                    resume = _nested_string_end(data, start)
-                    pending.append(data[start:resume])
-                    break
-            elif first == 0x2F:  # /
-                last_name = tok
-            elif first == 0x3C:  # <
-                if tok != b"<<":
-                    pending.append(tok)
-            elif first == 0x3E or first == 0x25:  # >> or a comment
-                continue
-            else:
-                start = m.start()
-                if start and data[start - 1] not in _DELIM_BYTES:
-                    continue  # the tail of another token
-                if tok == b"Tj" or tok == b"'" or tok == b'"':
-                    if pending and font is not None and _non_empty(pending[-1]):
-                        ops.append(ShowOp(font, [pending[-1]]))
-                elif tok == b"TJ":
-                    if font is not None:
-                        segs = [p for p in pending if _non_empty(p)]
-                        if segs:
-                            ops.append(ShowOp(font, segs))
-                elif tok == b"Tf":
-                    if last_name is not None:
-                        font = _decode_name(last_name)
-                elif tok == b"q":
-                    font_stack.append(font)
-                elif tok == b"Q":
-                    if font_stack:
-                        font = font_stack.pop()
-                elif tok == b"BI":  # inline image: skip its binary data
-                    d = _IMAGE_DATA.search(data, m.end())
-                    e = _IMAGE_END.search(data, d.end()) if d is not None else None
-                    if e is None:
-                        return None
-                    resume = e.end()
-                if pending:
-                    pending = []
-                last_name = None
-                if resume >= 0:
-                    break
-        if resume < 0:
-            return ops
-        pos = resume
+    for ins in instructions:
+        op = str(ins.operator)
+        operands = ins.operands
+        if op == "TJ":
+            if font is not None and operands and isinstance(operands[-1], pikepdf.Array):
+                segs = [b for b in (_bytes(x) for x in operands[-1]) if b]
+                if segs:
+                    ops.append(ShowOp(font, segs))
+        elif op == "Tf":
+            if operands and isinstance(operands[0], pikepdf.Name):
+                font = str(operands[0])[1:]
+        elif op == "q":
+            font_stack.append(font)
+        elif op == "Q":
+            if font_stack:
+                font = font_stack.pop()
+        elif font is not None and operands:  # Tj, ' and ": the string is the last operand
+            b = _bytes(operands[-1])
+            if b:
+                ops.append(ShowOp(font, [b]))
+    return ops
 
 
-def _decode_name(token: bytes) -> str:
-    raw = token[1:]
-    if b"#" in raw:
-        raw = _NAME_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-    return raw.decode("latin-1")
+def _bytes(obj: object) -> bytes:
+    return bytes(obj) if isinstance(obj, pikepdf.String) else b""
 
 
 class ContentText:
@@ -249,10 +144,10 @@ class ContentText:
         font, names = dec
         try:
             if font is None:  # a predefined Unicode CMap: the codes are UCS-2 / UTF-16BE themselves
-                return "".join(_string_bytes(s).decode("utf-16-be") for s in op.strings), names
+                return "".join(s.decode("utf-16-be") for s in op.strings), names
             out = []
             for s in op.strings:
-                for cid in font.decode(_string_bytes(s)):
+                for cid in font.decode(s):
                     out.append(font.to_unichr(cid))
             return "".join(out), names
         except Exception:  # unknown code (PDFUnicodeNotDefined) or broken font: let pdfplumber say
