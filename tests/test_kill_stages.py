@@ -31,8 +31,15 @@ pytestmark = pytest.mark.slow
 
 
 def _start(args: list[str], stdout: object = subprocess.DEVNULL) -> subprocess.Popen:
+    # its own process group: the kill takes its children too (the temporary Prefect API server of
+    # `gongkai run`), as a scheduler killing a job does; a lone SIGKILL would leave that server orphaned
     return subprocess.Popen([str(BIN), *args], stdout=stdout, stderr=subprocess.PIPE,  # type: ignore[arg-type]
-                            env={**os.environ, "PYTHONUNBUFFERED": "0"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "0"}, start_new_session=True)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 60.0) -> bool:
@@ -42,12 +49,10 @@ def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float
         if proc.poll() is not None:
             return False
         if ready():
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _kill(proc)
             return True
         time.sleep(0.002)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill(proc)
     raise AssertionError("stage never reached")
 
 
