@@ -3,8 +3,9 @@
 The server runs in its own process (as a real server would), serving a widened demo world (15 report
 years, cheap stub bodies instead of rendered PDFs: this measures crawling, not document generation).
 
-1. Throughput: `gongkai` crawler with politeness off vs a bare httpx loop fetching the same URLs at the
-   same global concurrency (target: crawler >= 80% of bare httpx pages/s).
+1. Throughput: `gongkai` crawler with politeness off vs a bare httpx loop (plain `httpx.AsyncClient`,
+   default transport) fetching the same URLs at the same global concurrency (target: crawler >= 80% of
+   bare httpx pages/s). A second bare loop over the crawler's aiohttp transport is printed beside it.
 2. Politeness proof: with politeness on (per-host delay D, 1 request at a time), the server-side log
    shows no two requests to one host less than D apart and never two in flight at once.
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from extract.crawl import CrawlConfig, crawl_portals  # noqa: E402
 from extract.demo.server import DemoServer  # noqa: E402
 from extract.demo.site import build_demo  # noqa: E402
-from extract.http import FetchConfig  # noqa: E402
+from extract.http import FetchConfig, aiohttp_transport  # noqa: E402
 from extract.registry import load_registry  # noqa: E402
 
 
@@ -92,9 +93,13 @@ def crawler_run(srv: RemoteServer, concurrency: int) -> tuple[float, list[str]]:
     return dt, urls
 
 
-async def _bare(urls: list[str], concurrency: int) -> float:
+async def _bare(urls: list[str], concurrency: int, *, aiohttp: bool = False) -> float:
+    """The reference: a plain httpx.AsyncClient (default transport) fetching the URLs; with `aiohttp`,
+    the same loop over the crawler's aiohttp transport (shown beside it, not the target)."""
     sem = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency * 2)) as client:
+    transport = aiohttp_transport(FetchConfig(global_concurrency=concurrency)) if aiohttp else None
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency * 2),
+                                 transport=transport) as client:
         async def one(u: str) -> None:
             async with sem:
                 r = await client.get(u)
@@ -132,18 +137,21 @@ def main() -> int:
     srv = RemoteServer(args.years)
     try:
         crawler_run(srv, args.concurrency)  # warm-up
-        best_c, best_b, n = float("inf"), float("inf"), 0
-        for _ in range(args.repeat):
+        best_c, best_b, best_a, n = float("inf"), float("inf"), float("inf"), 0
+        for _ in range(args.repeat):  # alternate the three, so load changes hit them alike
             dt, urls = crawler_run(srv, args.concurrency)
             n = len(urls)
             best_c = min(best_c, dt)
             best_b = min(best_b, asyncio.run(_bare(urls, args.concurrency)))
-        c_rate, b_rate = n / best_c, n / best_b
+            best_a = min(best_a, asyncio.run(_bare(urls, args.concurrency, aiohttp=True)))
+        c_rate, b_rate, a_rate = n / best_c, n / best_b, n / best_a
         ratio = c_rate / b_rate
         print(f"requests per crawl: {n}  (4 demo portals x {args.years} years: lists, articles, attachments, robots)")
         print(f"crawler, politeness off, concurrency {args.concurrency}: {c_rate:8.1f} pages/s")
         print(f"bare httpx loop, same URLs, concurrency {args.concurrency}: {b_rate:8.1f} pages/s")
-        print(f"ratio: {ratio:.0%}  (target >= 80%)  {'PASS' if ratio >= 0.8 else 'FAIL'}")
+        print(f"  (for reference, not the target: the same bare loop over the crawler's aiohttp transport "
+              f"{a_rate:.1f} pages/s, crawler = {c_rate / a_rate:.0%} of it)")
+        print(f"ratio: {ratio:.0%}  (target >= 80% of the plain bare httpx loop)  {'PASS' if ratio >= 0.8 else 'FAIL'}")
         polite = politeness_run(srv, args.delay)
         ok = True
         print(f"politeness on: per-host delay {args.delay}s, 1 request at a time per host")

@@ -40,28 +40,43 @@ class RawArchive:
         return p
 
     def put(self, data: bytes, *, sync: bool = True) -> tuple[str, bool]:
-        """Store bytes; return (sha256, newly_written). sync=False skips the fsync: the caller must
-        call `fsync(sha)` before recording the object anywhere durable (the crawler does it in the
-        DB thread right before each commit, so fetching never waits on the disk)."""
+        """Store bytes; return (sha256, newly_written). With sync (the default) the bytes are on disk
+        when this returns, also when an earlier, unsynced put had written them. sync=False skips the
+        fsync: the caller must call `fsync(sha)` before recording the object anywhere durable."""
         sha = sha256_bytes(data)
         dest = self.path_for(sha)
         if dest.exists():
+            if sync:
+                self.fsync(sha)  # an earlier put may have been unsynced (a killed run); clean: no cost
             return sha, False
-        if dest.parent not in self._dirs:  # mkdir is a syscall per object otherwise
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(dest.parent)
+        self._mkdirs(dest.parent)
         fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=sha[:8] + ".")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
+            try:  # plain fd writes: no buffered file object (its fstat/ioctl/lseek) per object
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
                 if sync:
-                    os.fsync(f.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha, True
+
+    def _mkdirs(self, leaf: Path) -> None:
+        """`ab/` and `ab/cd/`, each created at most once per process (a syscall per object otherwise)."""
+        if leaf in self._dirs:
+            return
+        for d in (leaf.parent, leaf):
+            if d not in self._dirs:
+                try:
+                    os.mkdir(d)
+                except FileExistsError:
+                    pass
+                self._dirs.add(d)
 
     def fsync(self, sha256: str) -> None:
         fd = os.open(self.path_for(sha256), os.O_RDONLY)

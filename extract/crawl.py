@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
-from extract.archive import ManifestRow, RawArchive
+from extract.archive import ManifestRow, RawArchive, sha256_bytes
 from extract.confine import Confined
 from extract.families import Family, Link, detect_family, get_family, report_year
 from extract.http import FetchConfig, Fetcher, FetchResult, decode_html
@@ -44,6 +44,8 @@ _LOG_SCHEMA = (("run_id", _S), ("ts", _T), ("portal_id", _S), ("url", _S), ("kin
                ("http_status", _I), ("sha256", _S), ("error", _S))
 
 Progress = Callable[[str, str, str], None]  # (event: page|document|error|skip, portal_id, url)
+# archive writes wait mostly on the disk (fsync per object), so a few in parallel keep up with fetching
+_ARCHIVE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,19 @@ def _now() -> datetime:
 class _Crawler:
     def __init__(self, con: duckdb.DuckDBPyConnection, archive: RawArchive, fetcher: Fetcher,
                  config: CrawlConfig, run_id: str, summary: CrawlSummary, progress: Progress | None,
-                 db_thread: ThreadPoolExecutor | None = None) -> None:
+                 db_thread: ThreadPoolExecutor | None = None, archive_pool: ThreadPoolExecutor | None = None) -> None:
         self.con, self.archive, self.fetcher = con, archive, fetcher
         self.config, self.run_id, self.summary = config, run_id, summary
         self.progress = progress or (lambda *_: None)
         self._ops: list[tuple[str, list[Any]]] = []
         self._db_thread = db_thread or ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
+        # archive files are written here: directories, a temp file, an fsync and a rename per object cost
+        # ~1 ms of syscalls in a fresh archive, which the event loop would otherwise spend not fetching
+        self._files = archive_pool or ThreadPoolExecutor(_ARCHIVE_THREADS, thread_name_prefix="crawl-archive")
+        self._writes: list[asyncio.Future[tuple[str, bool]]] = []  # archive writes of the queued ops
         self._flusher: asyncio.Future[None] | None = None
         self._final = False
-        self._unsynced: list[str] = []
+        self._done = asyncio.Event()
 
     # -- state ------------------------------------------------------------------------------
     def load_state(self, portal_id: str) -> dict[str, dict[str, Any]]:
@@ -140,7 +146,8 @@ class _Crawler:
     def kick(self) -> None:
         """Commit queued writes in the background (group commit on the DB thread). Fetching goes on
         meanwhile: per-statement autocommits cost ~10 ms each and would dominate a crawl. A kill
-        loses at most the batch in flight; those documents are fetched again on resume."""
+        loses at most the batch in flight (and the archive writes it waits for); those documents are
+        fetched again on resume."""
         if self._flusher is None or self._flusher.done():
             if self._flusher is not None and self._flusher.exception() is not None:
                 raise self._flusher.exception()  # type: ignore[misc]
@@ -149,24 +156,27 @@ class _Crawler:
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while self._ops:
-            if not self._final:
-                await asyncio.sleep(0.1)  # gather a batch: one fsync'd commit per ~100 ms, not per row
+            if not self._final:  # gather a batch: one fsync'd commit per ~100 ms, not per row
+                try:  # ... unless the crawl ends meanwhile: then nothing more is coming
+                    await asyncio.wait_for(self._done.wait(), 0.1)
+                except TimeoutError:
+                    pass
             ops, self._ops = self._ops, []
-            shas, self._unsynced = self._unsynced, []
-            await loop.run_in_executor(self._db_thread, self._tx, ops, shas)
+            writes, self._writes = self._writes, []
+            await asyncio.gather(*writes)  # raw first: every file this batch names is on disk before COMMIT
+            await loop.run_in_executor(self._db_thread, self._tx, ops)
 
     async def flush(self) -> None:
         """Wait until every queued write is committed (the crawl is over: no batching pause)."""
         self._final = True
+        self._done.set()
         while self._ops or (self._flusher is not None and not self._flusher.done()):
             self.kick()
             assert self._flusher is not None
             await self._flusher
 
-    def _tx(self, ops: list[tuple[str, Any]], shas: list[str]) -> None:
+    def _tx(self, ops: list[tuple[str, Any]]) -> None:
         """Write one batch: bulk Arrow inserts (DuckDB upserts row by row cost ~8 ms each)."""
-        for sha in dict.fromkeys(shas):  # archived bytes are durable before any row that names them
-            self.archive.fsync(sha)
         state: dict[str, dict[str, Any]] = {}
         manifest: dict[tuple[str, str], ManifestRow] = {}
         logs, touch = [], {}
@@ -234,10 +244,11 @@ class _Crawler:
             self._ops.append(("touch", (now, c, prev["sha256"])))
             return "unchanged", body, row
         if r.ok:
-            sha, _fresh = self._put(r.body)
-            # fsynced by the DB thread before the batch commits; also when another task's put of the same
-            # bytes won the race (its fsync may not be queued yet); fsync of a clean file costs nothing
-            self._unsynced.append(sha)
+            sha = sha256_bytes(r.body)
+            # written and fsynced by an archive thread while parsing and fetching go on; the batch holding
+            # the rows below commits only after that (see _flush_loop). `put` returns only once the file
+            # holds durable bytes, also when another task's put of the same bytes is under way.
+            self._writes.append(asyncio.get_running_loop().run_in_executor(self._files, self._put, r.body))
             self._ops.append(("manifest", ManifestRow(
                 url=c, sha256=sha, portal_id=portal.id, kind=kind, content_type=r.content_type or None,
                 http_status=r.status, size=len(r.body), fetched_at=now, etag=r.etag, last_modified=r.last_modified,
@@ -266,7 +277,7 @@ class _Crawler:
         return event, None, row
 
     def _put(self, body: bytes) -> tuple[str, bool]:
-        return self.archive.put(body, sync=False)
+        return self.archive.put(body, sync=True)  # fsync on the open file: no second open per object
 
     def _count_problem(self, ps: PortalSummary, portal: Portal, event: str, url: str, err: str) -> None:
         if (url, err) in ps.errors or (url, err) in ps.skips:
@@ -457,6 +468,7 @@ async def acrawl_portals(portals: list[Portal], data_dir: Path | str, *, config:
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     loop = asyncio.get_running_loop()
     db_thread = ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
+    archive_pool = ThreadPoolExecutor(_ARCHIVE_THREADS, thread_name_prefix="crawl-archive")
 
     def open_db() -> duckdb.DuckDBPyConnection:
         # migrations only: the crawler needs its tables, not the warehouse views (rebuilt by `sql.connect`)
@@ -487,7 +499,7 @@ async def acrawl_portals(portals: list[Portal], data_dir: Path | str, *, config:
             finally:
                 con = await opening
             archive = RawArchive(data_dir)
-            crawler = _Crawler(con, archive, fetcher, config, run_id, summary, progress, db_thread)
+            crawler = _Crawler(con, archive, fetcher, config, run_id, summary, progress, db_thread, archive_pool)
             await asyncio.gather(*(crawler.portal(p) for p in portals))
             for r in fetcher.robots_fetched:  # keep every byte fetched, robots.txt included
                 owner = next((p for p in portals if p.policy().allows(r.url)), None)
@@ -504,6 +516,7 @@ async def acrawl_portals(portals: list[Portal], data_dir: Path | str, *, config:
         finish.execute("COMMIT")
     finally:
         db_thread.shutdown()
+        archive_pool.shutdown()
         if con is not None:
             con.close()
     return summary
