@@ -95,9 +95,24 @@ def local_cluster(workers: int) -> Iterator[str]:
                  "distributed.core", "distributed.http.proxy"):
         logging.getLogger(name).setLevel(logging.WARNING)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.WARNING) as cluster, cluster.get_client() as client:
+                      silence_logs=logging.WARNING, env=_worker_env()) as cluster, cluster.get_client() as client:
         client.run(_warm_worker)  # imports once per worker, as on a long-lived cluster, not in the first task
         yield cluster.scheduler_address
+
+
+def _worker_env() -> dict[str, str]:
+    """Environment of the local cluster's worker processes. Without an API URL a Prefect process starts
+    its own temporary API server: each worker would spend seconds starting one before its first task and
+    record its task runs there, beside the flow's. So workers get the flow process's temporary server."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return {}  # a real server (workers inherit PREFECT_API_URL) or none allowed
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the process's one temporary server (what get_client() uses)
+    server.start()  # no-op when the flow already started it
+    return {"PREFECT_API_URL": server.api_url}
 
 
 def _warm_worker() -> None:
