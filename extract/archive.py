@@ -39,15 +39,13 @@ class RawArchive:
             raise ValueError("archive path escapes the archive root")
         return p
 
-    def put(self, data: bytes, *, sync: bool = True) -> tuple[str, bool]:
-        """Store bytes; return (sha256, newly_written). With sync (the default) the bytes are on disk
-        when this returns, also when an earlier, unsynced put had written them. sync=False skips the
-        fsync: the caller must call `fsync(sha)` before recording the object anywhere durable."""
-        sha = sha256_bytes(data)
+    def put(self, data: bytes, sha256: str | None = None) -> tuple[str, bool]:
+        """Store bytes; return (sha256, newly_written). The bytes are on disk when this returns, also when
+        an older run had left the file unsynced. `sha256`: the caller's digest of `data`, not recomputed."""
+        sha = sha256 or sha256_bytes(data)
         dest = self.path_for(sha)
         if dest.exists():
-            if sync:
-                self.fsync(sha)  # an earlier put may have been unsynced (a killed run); clean: no cost
+            self.fsync(sha)  # an archive written before fsync-on-write may hold unsynced files; clean: no cost
             return sha, False
         self._mkdirs(dest.parent)
         fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=sha[:8] + ".")
@@ -56,8 +54,7 @@ class RawArchive:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
-                if sync:
-                    os.fsync(fd)
+                os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, dest)

@@ -248,7 +248,7 @@ class _Crawler:
             # written and fsynced by an archive thread while parsing and fetching go on; the batch holding
             # the rows below commits only after that (see _flush_loop). `put` returns only once the file
             # holds durable bytes, also when another task's put of the same bytes is under way.
-            self._writes.append(asyncio.get_running_loop().run_in_executor(self._files, self._put, r.body))
+            self._writes.append(asyncio.get_running_loop().run_in_executor(self._files, self._put, r.body, sha))
             self._ops.append(("manifest", ManifestRow(
                 url=c, sha256=sha, portal_id=portal.id, kind=kind, content_type=r.content_type or None,
                 http_status=r.status, size=len(r.body), fetched_at=now, etag=r.etag, last_modified=r.last_modified,
@@ -276,8 +276,8 @@ class _Crawler:
         self._count_problem(ps, portal, event, c, err)
         return event, None, row
 
-    def _put(self, body: bytes) -> tuple[str, bool]:
-        return self.archive.put(body, sync=True)  # fsync on the open file: no second open per object
+    def _put(self, body: bytes, sha: str) -> tuple[str, bool]:
+        return self.archive.put(body, sha)  # the digest store() already took for the manifest row
 
     def _count_problem(self, ps: PortalSummary, portal: Portal, event: str, url: str, err: str) -> None:
         if (url, err) in ps.errors or (url, err) in ps.skips:

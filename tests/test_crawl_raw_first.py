@@ -39,9 +39,9 @@ def test_rows_commit_only_after_their_bytes_are_written(tmp_path: Path, monkeypa
     checked: list[str] = []
     lock = threading.Lock()
 
-    def put(self: Any, body: bytes) -> tuple[str, bool]:
+    def put(self: Any, body: bytes, sha: str) -> tuple[str, bool]:
         time.sleep(0.15)
-        return slow_put(self, body)
+        return slow_put(self, body, sha)
 
     def tx(self: Any, ops: list[tuple[str, Any]]) -> None:
         for kind, item in ops:
