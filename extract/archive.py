@@ -3,14 +3,21 @@
 File names come only from the sha256 of the bytes (never from URLs or headers), so nothing a server
 sends can choose a path, and the same bytes are stored once. Writes go to a temp file in
 `raw/tmp/` and are renamed into place, so a killed crawl never leaves a partial object.
+
+Durability: `put` fsyncs each object. The crawler instead `write`s objects unsynced and calls `sync` on a
+batch before committing the rows that name them: on Linux one syncfs(2) commits the whole batch (data
+and renames) in one journal flush, where an fsync per object cost ~1 ms of CPU each under a fast crawl.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
+import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +29,29 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """glibc's syncfs(2), or None off Linux (there `sync` fsyncs object by object)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn
+
+
+_syncfs = _load_syncfs()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class RawArchive:
@@ -43,10 +73,42 @@ class RawArchive:
         """Store bytes; return (sha256, newly_written). The bytes are on disk when this returns, also when
         an older run had left the file unsynced. `sha256`: the caller's digest of `data`, not recomputed."""
         sha = sha256 or sha256_bytes(data)
+        if not self._write(data, sha, fsync=True):
+            self.fsync(sha)  # an older run may have left it unsynced; a clean file costs nothing
+            return sha, False
+        return sha, True
+
+    def write(self, data: bytes, sha256: str) -> tuple[str, bool]:
+        """Store bytes (`sha256`: the caller's digest of them) without waiting for the disk; return
+        (sha256, newly_written). Durable only once `sync` has been called with this digest."""
+        return sha256, self._write(data, sha256, fsync=False)
+
+    def sync(self, shas: Iterable[str]) -> None:
+        """Make the named objects durable, renames included (whether this process wrote them or an
+        earlier, killed run did). Raises OSError if the disk reports a write error."""
+        shas = list(shas)
+        if not shas:
+            return
+        if _syncfs is not None:
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                if _syncfs(fd) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, f"syncfs({self.root}): {os.strerror(err)}")
+            finally:
+                os.close(fd)
+            return
+        dirs: set[Path] = set()
+        for sha in dict.fromkeys(shas):
+            self.fsync(sha)
+            dirs.add(self.path_for(sha).parent)
+        for d in dirs:  # the renames: the directory entries that name the objects
+            _fsync_path(d)
+
+    def _write(self, data: bytes, sha: str, *, fsync: bool) -> bool:
         dest = self.path_for(sha)
         if dest.exists():
-            self.fsync(sha)  # an archive written before fsync-on-write may hold unsynced files; clean: no cost
-            return sha, False
+            return False
         self._mkdirs(dest.parent)
         fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=sha[:8] + ".")
         try:
@@ -54,14 +116,15 @@ class RawArchive:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
-                os.fsync(fd)
+                if fsync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return sha, True
+        return True
 
     def _mkdirs(self, leaf: Path) -> None:
         """`ab/` and `ab/cd/`, each created at most once per process (a syscall per object otherwise)."""
@@ -76,11 +139,7 @@ class RawArchive:
                 self._dirs.add(d)
 
     def fsync(self, sha256: str) -> None:
-        fd = os.open(self.path_for(sha256), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_path(self.path_for(sha256))
 
     def get(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()

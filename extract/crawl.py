@@ -44,8 +44,6 @@ _LOG_SCHEMA = (("run_id", _S), ("ts", _T), ("portal_id", _S), ("url", _S), ("kin
                ("http_status", _I), ("sha256", _S), ("error", _S))
 
 Progress = Callable[[str, str, str], None]  # (event: page|document|error|skip, portal_id, url)
-# archive writes wait mostly on the disk (fsync per object), so a few in parallel keep up with fetching
-_ARCHIVE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -114,9 +112,9 @@ class _Crawler:
         self.progress = progress or (lambda *_: None)
         self._ops: list[tuple[str, list[Any]]] = []
         self._db_thread = db_thread or ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
-        # archive files are written here: directories, a temp file, an fsync and a rename per object cost
-        # ~1 ms of syscalls in a fresh archive, which the event loop would otherwise spend not fetching
-        self._files = archive_pool or ThreadPoolExecutor(_ARCHIVE_THREADS, thread_name_prefix="crawl-archive")
+        # archive files are written here (directories, a temp file, a rename: syscalls the event loop would
+        # otherwise wait on), unsynced: each batch syncs its files at once before its rows commit (_commit)
+        self._files = archive_pool or ThreadPoolExecutor(1, thread_name_prefix="crawl-archive")
         self._writes: list[asyncio.Future[tuple[str, bool]]] = []  # archive writes of the queued ops
         self._flusher: asyncio.Future[None] | None = None
         self._final = False
@@ -163,8 +161,8 @@ class _Crawler:
                     pass
             ops, self._ops = self._ops, []
             writes, self._writes = self._writes, []
-            await asyncio.gather(*writes)  # raw first: every file this batch names is on disk before COMMIT
-            await loop.run_in_executor(self._db_thread, self._tx, ops)
+            written = await asyncio.gather(*writes)  # every file this batch names is written ...
+            await loop.run_in_executor(self._db_thread, self._commit, [sha for sha, _ in written], ops)
 
     async def flush(self) -> None:
         """Wait until every queued write is committed (the crawl is over: no batching pause)."""
@@ -174,6 +172,11 @@ class _Crawler:
             self.kick()
             assert self._flusher is not None
             await self._flusher
+
+    def _commit(self, shas: list[str], ops: list[tuple[str, Any]]) -> None:
+        """Raw first: the batch's files are made durable (one sync for all of them) before its rows commit."""
+        self.archive.sync(shas)
+        self._tx(ops)
 
     def _tx(self, ops: list[tuple[str, Any]]) -> None:
         """Write one batch: bulk Arrow inserts (DuckDB upserts row by row cost ~8 ms each)."""
@@ -245,9 +248,8 @@ class _Crawler:
             return "unchanged", body, row
         if r.ok:
             sha = sha256_bytes(r.body)
-            # written and fsynced by an archive thread while parsing and fetching go on; the batch holding
-            # the rows below commits only after that (see _flush_loop). `put` returns only once the file
-            # holds durable bytes, also when another task's put of the same bytes is under way.
+            # written by the archive thread while parsing and fetching go on; the batch holding the rows
+            # below waits for the write and syncs it before committing (see _flush_loop, _commit)
             self._writes.append(asyncio.get_running_loop().run_in_executor(self._files, self._put, r.body, sha))
             self._ops.append(("manifest", ManifestRow(
                 url=c, sha256=sha, portal_id=portal.id, kind=kind, content_type=r.content_type or None,
@@ -277,7 +279,7 @@ class _Crawler:
         return event, None, row
 
     def _put(self, body: bytes, sha: str) -> tuple[str, bool]:
-        return self.archive.put(body, sha)  # the digest store() already took for the manifest row
+        return self.archive.write(body, sha)  # the digest store() already took for the manifest row
 
     def _count_problem(self, ps: PortalSummary, portal: Portal, event: str, url: str, err: str) -> None:
         if (url, err) in ps.errors or (url, err) in ps.skips:
@@ -468,7 +470,7 @@ async def acrawl_portals(portals: list[Portal], data_dir: Path | str, *, config:
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     loop = asyncio.get_running_loop()
     db_thread = ThreadPoolExecutor(1, thread_name_prefix="crawl-db")  # DuckDB: one writer
-    archive_pool = ThreadPoolExecutor(_ARCHIVE_THREADS, thread_name_prefix="crawl-archive")
+    archive_pool = ThreadPoolExecutor(1, thread_name_prefix="crawl-archive")
 
     def open_db() -> duckdb.DuckDBPyConnection:
         # migrations only: the crawler needs its tables, not the warehouse views (rebuilt by `sql.connect`)
