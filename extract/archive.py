@@ -165,6 +165,7 @@ class ManifestRow:
     title: str | None = None
     year: int | None = None
     run_id: str | None = None
+    method: str = "GET"  # POST: a list page of a site that answers only POST
 
 
 def record(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> bool:
@@ -178,9 +179,9 @@ def record(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> bool:
 def record_op(row: ManifestRow) -> tuple[str, list[object]]:
     """The manifest upsert as (sql, params), for callers that batch writes into one transaction."""
     return ("INSERT INTO documents (url, sha256, portal_id, kind, content_type, http_status, size, fetched_at,"
-            " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id, method)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (url, sha256) DO UPDATE SET last_seen = EXCLUDED.last_seen",
             [row.url, row.sha256, row.portal_id, row.kind, row.content_type, row.http_status, row.size,
              row.fetched_at, row.fetched_at, row.etag, row.last_modified, row.final_url, row.parent_url,
-             row.title, row.year, row.run_id])
+             row.title, row.year, row.run_id, row.method])

@@ -35,11 +35,11 @@ _S, _I, _T = pa.string(), pa.int32(), pa.timestamp("us")
 _STATE_SCHEMA = (("url", _S), ("portal_id", _S), ("kind", _S), ("parent_url", _S), ("title", _S), ("year", _I),
                  ("list_sig", _S), ("status", _S), ("http_status", _I), ("sha256", _S), ("etag", _S),
                  ("last_modified", _S), ("content_type", _S), ("first_seen", _T), ("fetched_at", _T),
-                 ("checked_at", _T), ("error", _S), ("attempts", _I))
+                 ("checked_at", _T), ("error", _S), ("attempts", _I), ("method", _S))
 _DOC_SCHEMA = (("url", _S), ("sha256", _S), ("portal_id", _S), ("kind", _S), ("content_type", _S),
                ("http_status", _I), ("size", pa.int64()), ("fetched_at", _T), ("last_seen", _T), ("etag", _S),
                ("last_modified", _S), ("final_url", _S), ("parent_url", _S), ("title", _S), ("year", _I),
-               ("run_id", _S))
+               ("run_id", _S), ("method", _S))
 _LOG_SCHEMA = (("run_id", _S), ("ts", _T), ("portal_id", _S), ("url", _S), ("kind", _S), ("event", _S),
                ("http_status", _I), ("sha256", _S), ("error", _S))
 
@@ -103,6 +103,15 @@ def _now() -> datetime:
     return datetime.now()
 
 
+class _ListMethod:
+    """How a portal's POST-able list pages are requested (see _Crawler.fetch_list)."""
+
+    def __init__(self, post: bool) -> None:
+        self.post = post  # POST them
+        self.known = post  # a request has told (or the registry): no more probing
+        self.probe = asyncio.Lock()
+
+
 class _Crawler:
     def __init__(self, con: duckdb.DuckDBPyConnection, archive: RawArchive, fetcher: Fetcher,
                  config: CrawlConfig, run_id: str, summary: CrawlSummary, progress: Progress | None,
@@ -139,6 +148,34 @@ class _Crawler:
         r = await self.fetcher.fetch(url, portal.policy(),
                                      etag=prev.get("etag") if cond and prev else None,
                                      last_modified=prev.get("last_modified") if cond and prev else None)
+        return r
+
+    async def fetch_list(self, portal: Portal, family: Family | None, url: str, prev: dict[str, Any] | None,
+                         how: _ListMethod) -> FetchResult:
+        """A list page: GET, or POST where the family has a POST form of it (Hanweb's dataproxy.jsp) and
+        the portal answers only POST: told by the registry (`list_method = "post"`), by the page's last
+        fetch (crawl_state.method), or learnt from a 405 to a GET (then for all the portal's pages)."""
+        request = family.post_form(url) if family is not None else None
+        if request is None:
+            return await self.fetch(portal, url, prev)
+        posted = (prev or {}).get("method") == "POST"
+        if not how.known and not posted:
+            async with how.probe:  # the first such page finds out how the site answers; the others wait
+                if not how.known:
+                    return await self._get_or_post(portal, url, prev, request, how)
+        if how.post or posted:
+            return await self.fetcher.fetch(request[0], portal.policy(), form=request[1])
+        return await self._get_or_post(portal, url, prev, request, how)
+
+    async def _get_or_post(self, portal: Portal, url: str, prev: dict[str, Any] | None,
+                           request: tuple[str, dict[str, str]], how: _ListMethod) -> FetchResult:
+        r = await self.fetch(portal, url, prev)
+        how.known = how.known or r.status is not None
+        if r.status == 405:
+            r2 = await self.fetcher.fetch(request[0], portal.policy(), form=request[1])
+            if r2.ok:
+                how.post = True
+                return r2
         return r
 
     def kick(self) -> None:
@@ -198,13 +235,15 @@ class _Crawler:
                 cols = [c for c, _ in _STATE_SCHEMA]
                 self._bulk("INSERT INTO crawl_state ({c}) SELECT {c} FROM _batch ON CONFLICT (url) DO UPDATE SET "
                            + ", ".join(f"{x} = EXCLUDED.{x}" for x in cols if x != "url"),
-                           _STATE_SCHEMA, [[r.get(c) for c in cols] for r in state.values()])
+                           _STATE_SCHEMA, [[r.get(c) for c in cols[:-1]] + [r.get("method") or "GET"]
+                                           for r in state.values()])
             if manifest:
                 self._bulk("INSERT INTO documents ({c}) SELECT {c} FROM _batch "
                            "ON CONFLICT (url, sha256) DO UPDATE SET last_seen = EXCLUDED.last_seen",
                            _DOC_SCHEMA, [[m.url, m.sha256, m.portal_id, m.kind, m.content_type, m.http_status, m.size,
                                           m.fetched_at, m.fetched_at, m.etag, m.last_modified, m.final_url,
-                                          m.parent_url, m.title, m.year, m.run_id] for m in manifest.values()])
+                                          m.parent_url, m.title, m.year, m.run_id, m.method]
+                                         for m in manifest.values()])
             if touch:
                 self._bulk("UPDATE documents SET last_seen = _batch.ts FROM _batch "
                            "WHERE documents.url = _batch.url AND documents.sha256 = _batch.sha",
@@ -241,7 +280,7 @@ class _Crawler:
                                "attempts": int((prev or {}).get("attempts") or 0) + 1}
         if r.not_modified and prev and prev.get("sha256"):
             body = self.archive.get(prev["sha256"])
-            row.update(status="ok", http_status=304, sha256=prev["sha256"], error=None, fetched_at=now,
+            row.update(status="ok", http_status=304, sha256=prev["sha256"], error=None, fetched_at=now, method=r.method,
                        etag=r.etag or prev.get("etag"), last_modified=r.last_modified or prev.get("last_modified"),
                        content_type=prev.get("content_type"))
             self._ops.append(("touch", (now, c, prev["sha256"])))
@@ -255,11 +294,11 @@ class _Crawler:
                 url=c, sha256=sha, portal_id=portal.id, kind=kind, content_type=r.content_type or None,
                 http_status=r.status, size=len(r.body), fetched_at=now, etag=r.etag, last_modified=r.last_modified,
                 final_url=portal.canonical(r.final_url), parent_url=parent, title=title, year=year,
-                run_id=self.run_id)))
+                run_id=self.run_id, method=r.method)))
             old = (prev or {}).get("sha256")
             event = "new" if not old else ("unchanged" if old == sha else "changed")
             row.update(status="ok", http_status=r.status, sha256=sha, etag=r.etag, last_modified=r.last_modified,
-                       content_type=r.content_type or None, error=None, fetched_at=now)
+                       content_type=r.content_type or None, error=None, fetched_at=now, method=r.method)
             if kind != "list":
                 self.log(portal.id, c, kind, event, r.status, sha)
             return event, r.body, row
@@ -273,7 +312,7 @@ class _Crawler:
         keep = prev or {}
         row.update(status=event, http_status=r.status, error=err, sha256=keep.get("sha256"),
                    etag=keep.get("etag"), last_modified=keep.get("last_modified"),
-                   content_type=keep.get("content_type"), fetched_at=keep.get("fetched_at"))
+                   content_type=keep.get("content_type"), fetched_at=keep.get("fetched_at"), method=keep.get("method"))
         self.log(portal.id, c, kind, event, r.status, None, err)
         self._count_problem(ps, portal, event, c, err)
         return event, None, row
@@ -350,13 +389,15 @@ class _Crawler:
         allow_empty = bool(portal.options.get("allow_empty_pages", False))
         max_pages = int(portal.options.get("max_list_pages", self.config.max_list_pages))
         queue = list(dict.fromkeys(portal.entry_urls))
+        how = _ListMethod(str(portal.options.get("list_method", "get")).lower() == "post")
         seen = {_page_key(u) for u in queue}
         reports: dict[str, Link] = {}
         fetched = 0
         while queue and fetched < max_pages:
             batch, queue = queue[: max_pages - fetched], queue[max_pages - fetched:]
             fetched += len(batch)
-            results = await asyncio.gather(*(self.fetch(portal, u, state.get(portal.canonical(u))) for u in batch))
+            results = await asyncio.gather(*(self.fetch_list(portal, family, u, state.get(portal.canonical(u)), how)
+                                             for u in batch))
             for url, r in zip(batch, results, strict=True):
                 prev = state.get(portal.canonical(url))
                 event, body, row = await self.store(portal, ps, "list", url, r, prev)

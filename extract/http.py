@@ -4,7 +4,8 @@ Per host: at most `per_host_concurrency` requests in flight and request starts s
 `per_host_delay` seconds apart (raised to a robots.txt Crawl-delay); globally at most
 `global_concurrency`. Retries with exponential backoff on 5xx, 429 (honouring Retry-After, which
 also holds back every other request to that host) and network errors. Redirects are followed by hand
-so every hop is confined and counted; bodies are streamed and cut at `max_body`. Requests go through
+so every hop is confined and counted; bodies are streamed and cut at `max_body`. A request with a
+`form` is a POST (list pages of sites that answer only POST, e.g. Hanweb's jpage dataproxy.jsp). Requests go through
 httpx's API over aiohttp's connection pool (`aiohttp_transport`), with httpx's own transport for hosts
 whose responses only h11 can read.
 """
@@ -69,6 +70,7 @@ class FetchResult:
     attempts: int = 0
     redirects: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    method: str = "GET"  # of the last hop (a 301/302/303 turns a POST into a GET)
 
     @property
     def ok(self) -> bool:
@@ -254,9 +256,10 @@ class Fetcher:
 
     # -- fetching -----------------------------------------------------------------------------
     async def fetch(self, url: str, policy: UrlPolicy, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """Fetch one URL (robots, politeness, retries, redirects). Never raises for HTTP/network
-        trouble: the result's `error` names the reason."""
+                    last_modified: str | None = None, form: dict[str, str] | None = None) -> FetchResult:
+        """Fetch one URL (robots, politeness, retries, redirects); with `form`, POST it form-encoded
+        (no validators: POST answers are not cached). Never raises for HTTP/network trouble: the
+        result's `error` names the reason."""
         try:
             url = policy.check(url)
         except Confined as e:
@@ -264,10 +267,10 @@ class Fetcher:
         allowed, reason = await self.robots_allows(url, policy)
         if not allowed:
             return FetchResult(url, url, error=f"robots: {reason}")
-        return await self._fetch(url, policy, etag, last_modified)
+        return await self._fetch(url, policy, etag, last_modified, form=form)
 
     async def _fetch(self, url: str, policy: UrlPolicy, etag: str | None, last_modified: str | None,
-                     *, robots: bool = False) -> FetchResult:
+                     *, robots: bool = False, form: dict[str, str] | None = None) -> FetchResult:
         c = self.config
         result = FetchResult(url, url)
         t0 = time.monotonic()
@@ -276,14 +279,15 @@ class Fetcher:
         attempt = 0
         while True:
             headers = {}
-            if current == url:  # validators belong to the original URL
+            if current == url and form is None:  # validators belong to the original URL's GET
                 if etag:
                     headers["If-None-Match"] = etag
                 if last_modified:
                     headers["If-Modified-Since"] = last_modified
             attempt += 1
             result.attempts = attempt
-            status, resp_headers, body, err = await self._one(current, headers)
+            result.method = "GET" if form is None else "POST"
+            status, resp_headers, body, err = await self._one(current, headers, form)
             retry_wait: float | None = None
             if err is not None:
                 if err.startswith("oversize"):  # retrying will not make it smaller
@@ -323,6 +327,8 @@ class Fetcher:
                         result.status, result.error = status, f"redirect to {target}: {why}"
                         break
                 current = target
+                if status in (301, 302, 303):
+                    form = None  # as browsers do: the next hop is a GET; 307/308 repeat the POST
                 attempt -= 1  # a redirect hop is not a retry
                 continue
             else:
@@ -343,7 +349,7 @@ class Fetcher:
         base = min(c.backoff_max, c.backoff_base * (2 ** (attempt - 1)))
         return base * (0.75 + random.random() * 0.5)  # jitter so retries do not synchronise
 
-    async def _one(self, url: str, headers: dict[str, str]
+    async def _one(self, url: str, headers: dict[str, str], form: dict[str, str] | None = None
                    ) -> tuple[int | None, dict[str, str], bytes, str | None]:
         """One request: (status, headers, body, error)."""
         c = self.config
@@ -354,17 +360,18 @@ class Fetcher:
             if self._on_request:
                 self._on_request(url)
             try:
-                return await self._request(url, headers)
+                return await self._request(url, headers, form)
             finally:
                 if c.polite:  # the next request waits `delay` after this one ends, not after it began
                     host.hold(max(c.per_host_delay, host.delay))
 
-    async def _request(self, url: str, headers: dict[str, str]
+    async def _request(self, url: str, headers: dict[str, str], form: dict[str, str] | None = None
                        ) -> tuple[int | None, dict[str, str], bytes, str | None]:
         c = self.config
         try:
             async with asyncio.timeout(c.total_timeout):
-                async with self._client_for(url).stream("GET", url, headers=headers) as resp:
+                async with self._client_for(url).stream("GET" if form is None else "POST", url, headers=headers,
+                                                        data=form) as resp:
                     rh = {k.lower(): v for k, v in resp.headers.items()}
                     declared = rh.get("content-length")
                     if declared and declared.isdigit() and int(declared) > c.max_body:

@@ -42,7 +42,7 @@ class Portal:
     units: tuple[str, ...] = ()  # a report title must name one of these (filters other units' reports)
     allow_private: bool = False  # loopback/private hosts allowed (demo and tests only)
     demo: bool = False
-    options: dict[str, Any] = field(default_factory=dict)  # delay, max_list_pages, allow_empty_pages
+    options: dict[str, Any] = field(default_factory=dict)  # delay, max_list_pages, allow_empty_pages, list_method
     notes: str = ""
     # set by resolve_demo, not a registry field: real netloc -> placeholder, so state and manifest
     # keep stable URLs although the demo server's port changes on every start

@@ -319,7 +319,7 @@ def crawl_to_staging(portals: list[Portal], data_dir: Path | str, run_id: str, k
     import duckdb
 
     from extract.crawl import crawl_portals
-    from sql import DB_NAME, apply_migrations
+    from sql import CRAWL_MIGRATIONS, DB_NAME, apply_migrations
 
     data_dir = Path(data_dir).resolve()
     d = crawl_dir(data_dir, run_id, key)
@@ -332,11 +332,11 @@ def crawl_to_staging(portals: list[Portal], data_dir: Path | str, run_id: str, k
     db.unlink(missing_ok=True)  # a retried task starts from the seed, not from a half-finished attempt
     con = duckdb.connect(str(db))
     try:
-        apply_migrations(con, upto=1)  # only the raw/crawl tables: the crawler needs nothing else
+        apply_migrations(con, only=CRAWL_MIGRATIONS)  # only the raw/crawl tables: the crawler needs nothing else
         for t in _SEEDED:
             seed = d / f"seed_{t}.parquet"
             if seed.exists():
-                con.execute(f"INSERT INTO {t} SELECT * FROM read_parquet(?)", [str(seed)])
+                con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM read_parquet(?)", [str(seed)])
     finally:
         con.close()
     summary = crawl_portals(portals, d, config=config)
@@ -361,9 +361,10 @@ def staged_crawls(data_dir: Path | str) -> list[Path]:
 
 
 _CRAWL_MERGE = {
-    # state and manifest rows come back whole (seeded + updated), so the staged row replaces the old one
-    "crawl_state": "INSERT OR REPLACE INTO crawl_state SELECT * FROM read_parquet(?)",
-    "documents": "INSERT OR REPLACE INTO documents SELECT * FROM read_parquet(?)",
+    # state and manifest rows come back whole (seeded + updated), so the staged row replaces the old one;
+    # by name: a folder staged before a migration added a column still merges
+    "crawl_state": "INSERT OR REPLACE INTO crawl_state BY NAME SELECT * FROM read_parquet(?)",
+    "documents": "INSERT OR REPLACE INTO documents BY NAME SELECT * FROM read_parquet(?)",
     "crawl_runs": "INSERT OR IGNORE INTO crawl_runs SELECT * FROM read_parquet(?)",
     "crawl_portal_runs": "INSERT OR IGNORE INTO crawl_portal_runs SELECT * FROM read_parquet(?)",
     "crawl_log": ("INSERT INTO crawl_log SELECT * FROM read_parquet(?) s WHERE NOT EXISTS (SELECT 1 FROM "

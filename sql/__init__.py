@@ -16,6 +16,7 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 VIEWS_DIR = SQL_DIR / "views"
 DB_NAME = "gongkai.duckdb"
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+CRAWL_MIGRATIONS = (1, 4)  # the raw/crawl tables: all a crawl-only database (flows' staging) needs
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -27,14 +28,16 @@ def migrations() -> list[tuple[int, Path]]:
     return out
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int]:
-    """Apply pending migrations (optionally only up to version `upto`); return the versions applied."""
+def apply_migrations(con: duckdb.DuckDBPyConnection, upto: int | None = None,
+                     only: tuple[int, ...] | None = None) -> list[int]:
+    """Apply pending migrations (optionally only up to version `upto`, or only the versions in `only`);
+    return the versions applied."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                 "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP DEFAULT now())")
     done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
     for version, path in migrations():
-        if version in done or (upto is not None and version > upto):
+        if version in done or (upto is not None and version > upto) or (only is not None and version not in only):
             continue
         con.execute("BEGIN TRANSACTION")
         try:

@@ -52,6 +52,16 @@ def test_demo_crawl_incremental_and_republish(world, tmp_path: Path) -> None:  #
         assert {t.url for t in truths} <= new_urls
         assert s1.total("broken") == 2 and s1.total("skipped") == 2  # dead links; robots + off-site
         assert s1.portals["demo-trs-qinghe"].pages == 4 and s1.portals["demo-hanweb-yunxi"].pages == 4
+        # the Hanweb proxy answers only POST: a 405 to the GET switches the portal to jpage's own POST
+        proxy = [r for r in srv.requests("hanweb") if "dataproxy" in r.path]
+        assert [r.method for r in proxy if r.status == 405] == ["GET"]  # one probe, the other pages wait
+        posts = [r for r in proxy if r.method == "POST"]
+        assert len(posts) == 3 and all(r.status == 200 for r in posts)
+        assert all(r.path.split("?")[1].startswith("startrecord=") and "columnid=1229" in r.form for r in posts)
+        con = duckdb.connect(str(tmp_path / "gongkai.duckdb"), read_only=True)
+        assert con.execute("SELECT count(*) FROM documents WHERE method = 'POST' AND url LIKE '%dataproxy.jsp%'"
+                           "AND url LIKE '%columnid=1229%'").fetchone() == (3,)
+        con.close()
 
         n_before = len(srv.requests())
         s2 = crawl_portals(_demo_portals(srv), tmp_path, config=FAST)
@@ -59,7 +69,9 @@ def test_demo_crawl_incremental_and_republish(world, tmp_path: Path) -> None:  #
         assert s2.ok and s2.total("new") == 0 and s2.total("changed") == 0 and not s2.documents
         assert s2.total("unchanged") == len(truths)
         assert all(_is_list(r.path) for r in second), [r.path for r in second if not _is_list(r.path)]
-        assert all(r.status == 304 for r in second if "robots" not in r.path and r.status != 503)
+        assert all(r.status == 304 for r in second if "robots" not in r.path and r.status != 503 and r.method == "GET")
+        # POST answers carry no validators: the proxy pages come again (200, same bytes), POSTed at once
+        assert sorted((r.method, r.status) for r in second if "dataproxy" in r.path and r.status != 503) == [("POST", 200)] * 3
 
         target = next(t for t in truths if t.portal_id == "demo-trs-qinghe" and t.fmt.startswith("html"))
         path = target.url.split("}", 1)[1]

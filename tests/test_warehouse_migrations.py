@@ -81,3 +81,38 @@ def test_read_only_open_needs_nothing_else(tmp_path) -> None:
     connect(tmp_path).close()
     con = connect(tmp_path, read_only=True)
     assert con.execute("SELECT count(*) FROM v_unit_year").fetchall() == [(0,)]
+
+
+def test_request_method_migration_keeps_crawl_rows_and_older_staged_crawls_merge(tmp_path) -> None:
+    """004 adds `method` to crawl_state and documents: rows crawled before it read as GET, and a crawl
+    folder staged by the older schema (parquet without the column) still merges, by column name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from flows.staging import _CRAWL_MERGE
+
+    con = duckdb.connect(str(tmp_path / DB_NAME))
+    apply_migrations(con, upto=3)
+    con.execute("INSERT INTO crawl_state (url, portal_id, kind, status) VALUES ('http://a/1', 'p', 'list', 'ok')")
+    old_staged = con.sql("SELECT * FROM crawl_state").to_arrow_table()  # the pre-004 columns
+    con.close()
+    con = connect(tmp_path)
+    assert con.execute("SELECT url, method FROM crawl_state").fetchall() == [("http://a/1", "GET")]
+    con.execute("UPDATE crawl_state SET method = 'POST'")
+    f = tmp_path / "crawl_state.parquet"
+    pq.write_table(old_staged.set_column(old_staged.schema.get_field_index("status"), "status",
+                                         pa.array(["failed"])), f)
+    con.execute(_CRAWL_MERGE["crawl_state"], [str(f)])
+    assert con.execute("SELECT status, method FROM crawl_state").fetchall() == [("failed", "POST")]
+    con.close()
+
+
+def test_crawl_only_database_gets_the_crawl_migrations(tmp_path) -> None:
+    con = duckdb.connect(str(tmp_path / DB_NAME))
+    assert apply_migrations(con, only=sql.CRAWL_MIGRATIONS) == list(sql.CRAWL_MIGRATIONS)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"crawl_state", "documents", "crawl_log"} <= tables and "cells" not in tables
+    cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'crawl_state'")
+            .fetchall()}
+    assert "method" in cols
+    con.close()

@@ -4,8 +4,8 @@
         srv.hosts                        # {'trs': '127.0.0.1:40123', ...}
         srv.url('trs', '/zwgk/zfxxgknb/')
 
-Supports ETag/Last-Modified/304, per-path faults (see site.Fault), a request log (for tests and the
-benchmark's rate proof) and `republish()`. Binds to 127.0.0.1 only.
+Supports ETag/Last-Modified/304, per-path faults (see site.Fault), POST-only paths (`Site.post_only`),
+a request log (for tests and the benchmark's rate proof) and `republish()`. Binds to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from extract.demo.site import DemoWorld, Fault, Site, build_demo
 
@@ -30,6 +31,8 @@ class RequestRecord:
     sent: int  # body bytes written
     conditional: bool
     user_agent: str
+    method: str = "GET"
+    form: str = ""  # a POST's form body
 
 
 class _Server(ThreadingHTTPServer):
@@ -50,16 +53,26 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def _handle(self, method: str) -> None:
         start = time.monotonic()
         status, sent = 500, 0
         cond = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+        form = ""
         try:
-            status, sent = self._serve()
+            if method == "POST":
+                n = int(self.headers.get("Content-Length") or 0)
+                form = self.rfile.read(min(n, 1 << 16)).decode("latin-1")
+            status, sent = self._serve(method, form)
         except (BrokenPipeError, ConnectionResetError):
             status = 599
         finally:
             self.server.owner._log(RequestRecord(self.server.site.name, self.path, status, start, time.monotonic(),
-                                                 sent, cond, self.headers.get("User-Agent", "")))
+                                                 sent, cond, self.headers.get("User-Agent", ""), method, form))
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
               ctype: str = "text/html; charset=utf-8") -> tuple[int, int]:
@@ -73,12 +86,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         return status, len(body)
 
-    def _serve(self) -> tuple[int, int]:
+    def _serve(self, method: str = "GET", form: str = "") -> tuple[int, int]:
         site = self.server.site
         path = self.path
-        fault = site.faults.get(path) or site.faults.get(path.split("?", 1)[0])
+        base = path.split("?", 1)[0]
+        fault = site.faults.get(path) or site.faults.get(base)
         if fault is not None and fault.fire():
             return self._fault(fault, path)
+        if (method == "POST") != (base in site.post_only):
+            return self._send(405, b"<html><body><h1>405 Method Not Allowed</h1></body></html>",
+                              {"Allow": "POST" if base in site.post_only else "GET"})
+        if method == "POST":  # a servlet reads query and form fields alike
+            path = f"{base}?{urlencode(parse_qsl(urlsplit(path).query) + parse_qsl(form))}"
         res = site.get(path)
         if res is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")

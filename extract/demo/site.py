@@ -4,7 +4,7 @@ Four sites, each its own origin on the demo server (see server.py):
 
 | site    | family  | unit            | charset | list pagination                                  |
 |---------|---------|-----------------|---------|--------------------------------------------------|
-| hanweb  | Hanweb  | 云溪县 + 7 towns | UTF-8   | data island (page 1) + jpage dataproxy.jsp groups |
+| hanweb  | Hanweb  | 云溪县 + 7 towns | UTF-8   | data island (page 1) + jpage dataproxy.jsp groups (POST only) |
 | trs     | TRS WCM | 青禾县 + 7 towns | UTF-8   | `var countPage = N`, index_N.html                 |
 | vsb     | VSB     | 石泉县 + 7 towns | GBK     | xxgknb.htm, xxgknb/N.htm counting down, 下页/尾页  |
 | generic | custom  | 柳江镇           | UTF-8   | list.php?page=N, 下一页/尾页/page numbers          |
@@ -103,6 +103,8 @@ class Site:
         self.robots = robots
         self.resources: dict[str, Resource] = {}
         self.faults: dict[str, Fault] = {}
+        # paths (no query) answered only to POST (405 to GET); the form fields join the query
+        self.post_only: set[str] = set()
 
     def put(self, path: str, body: bytes | Callable[[], bytes], content_type: str = "text/html; charset=utf-8",
             modified: datetime | None = None, headers: dict[str, str] | None = None) -> None:
@@ -182,6 +184,8 @@ class FamilySite(Site):
         self.spec = spec
         self.items = items
         self.per_page = 4 if spec.family == "generic" else PER_PAGE  # the one-town site still pages
+        if spec.family == "hanweb":  # as on some real Hanweb sites: jpage's proxy answers only POST
+            self.post_only.add("/module/web/jpage/dataproxy.jsp")
 
     def republish(self, path: str, body: bytes | None = None) -> None:
         super().republish(path, body)

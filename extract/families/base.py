@@ -184,6 +184,11 @@ class Family:
         page.pages = _dedupe(p for p in page.pages if p != url)
         return page
 
+    def post_form(self, url: str) -> tuple[str, dict[str, str]] | None:
+        """(url, form) to POST instead of GETting list page `url`, for servers that answer only POST;
+        None: this family's list pages are plain GETs."""
+        return None
+
     def _is_pager(self, text: str, link_url: str, list_url: str) -> bool:
         if text in PAGER_WORDS or re.fullmatch(r"第?\d{1,4}页?", text or "-"):
             return _near(link_url, list_url)

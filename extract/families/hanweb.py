@@ -1,12 +1,16 @@
 """Hanweb 大汉 JCMS: `/art/YYYY/M/D/art_<col>_<doc>.html`; list records live in an XML data island
 (`<script type="text/xml"><datastore>…<record><![CDATA[<li><a …>]]></record>`) that an HTML parser
-does not see, paged by the jpage plugin through `dataproxy.jsp?startrecord=&endrecord=&perpage=`."""
+does not see, paged by the jpage plugin through `dataproxy.jsp?startrecord=&endrecord=&perpage=`.
+
+A proxy page is identified (crawl state, manifest) by one URL carrying all its parameters and fetched
+with GET; sites that answer only POST get what jpage itself sends: the paging parameters in the URL,
+the `ajaxParam` fields as a form body (`post_form`)."""
 
 from __future__ import annotations
 
 import re
 from typing import ClassVar
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from extract.families.base import Family, ListPage, _dedupe, anchors
 
@@ -16,6 +20,7 @@ _JPAGE_RE = re.compile(r"\.jpage\(\s*\{(.*?)\}\s*\)\s*;", re.S)
 _KV_RE = re.compile(r"(\w+)\s*:\s*('([^']*)'|\"([^\"]*)\"|([\w.\-]+))")
 _AJAX_RE = re.compile(r"ajaxParam\s*:\s*\{(.*?)\}", re.S)
 _TOTAL_RE = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
+_PAGING = ("startrecord", "endrecord", "perpage")
 
 
 def _kv(text: str) -> dict[str, str]:
@@ -77,3 +82,12 @@ class Hanweb(Family):
             out.append(f"{proxy}?{urlencode(q)}")
             start = end + 1
         return out
+
+    def post_form(self, url: str) -> tuple[str, dict[str, str]] | None:
+        parts = urlsplit(url)
+        if not parts.path.endswith("/dataproxy.jsp"):
+            return None
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        paging = [(k, v) for k, v in query if k in _PAGING]
+        form = {k: v for k, v in query if k not in _PAGING}
+        return parts._replace(query=urlencode(paging), fragment="").geturl(), form
