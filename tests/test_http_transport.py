@@ -71,7 +71,7 @@ def _reply(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
 
 
 def test_headers_on_the_wire_and_keep_alive() -> None:
-    """Our User-Agent and validators, no aiohttp defaults, no cookie of aiohttp's own; one connection."""
+    """Our User-Agent and validators, no aiohttp defaults, cookies from our one jar; one connection."""
     async def handler(peer: Peer, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         while True:
             await peer.head(r)
@@ -86,7 +86,7 @@ def test_headers_on_the_wire_and_keep_alive() -> None:
     results = asyncio.run(go())
     assert all(r.ok and r.body == b"ok" for r in results)
     assert peer.connections == 1  # keep-alive: the pool reused the connection
-    for h in peer.heads:
+    for i, h in enumerate(peer.heads):
         fields = [ln.split(":", 1) for ln in h.split("\r\n")[1:] if ln]
         names = [k.lower() for k, _ in fields]
         values = {k.lower(): v.strip() for k, v in fields}
@@ -95,6 +95,7 @@ def test_headers_on_the_wire_and_keep_alive() -> None:
         assert values["if-none-match"] == '"e1"' and values["if-modified-since"] == "Mon, 01 Jan 2024 00:00:00 GMT"
         assert values["accept-encoding"] == "gzip, deflate"
         assert "aiohttp" not in h.lower()
+        assert values.get("cookie") == (None if i == 0 else "sid=1")  # the fetcher's jar: set once, sent back
 
 
 def _fetch_from(handler: Handler, path: str = "/x", config: FetchConfig = FAST,
