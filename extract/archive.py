@@ -1,8 +1,10 @@
 """Content-addressed raw archive: `DATA_DIR/raw/ab/cd/<sha256>`, plus the `documents` manifest.
 
 File names come only from the sha256 of the bytes (never from URLs or headers), so nothing a server
-sends can choose a path, and the same bytes are stored once. Writes go to a temp file in
-`raw/tmp/` and are renamed into place, so a killed crawl never leaves a partial object.
+sends can choose a path, and the same bytes are stored once. Writes go to a temp file
+(`.<sha prefix>.<random>.tmp`) in the object's own directory and are renamed into place, so a killed
+crawl never leaves a partial object. (One shared temp directory made every file creation cost ~0.4 ms
+of kernel time on this project's ext4 machine, against ~8 us in the sharded directories.)
 
 Durability: `put` fsyncs each object. The crawler instead `write`s objects unsynced and calls `sync` on a
 batch before committing the rows that name them: on Linux one syncfs(2) commits the whole batch (data
@@ -57,15 +59,14 @@ def _fsync_path(path: Path) -> None:
 class RawArchive:
     def __init__(self, data_dir: Path | str) -> None:
         self.root = (Path(data_dir) / "raw").resolve()
-        self.tmp = self.root / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         self._dirs: set[Path] = set()
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA_RE.match(sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         p = self.root / sha256[:2] / sha256[2:4] / sha256
-        if self.root not in p.parents:  # belt and braces: never outside data_dir/raw
+        if p.parent.parent.parent != self.root:  # belt and braces: never outside data_dir/raw
             raise ValueError("archive path escapes the archive root")
         return p
 
@@ -110,7 +111,7 @@ class RawArchive:
         if dest.exists():
             return False
         self._mkdirs(dest.parent)
-        fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=sha[:8] + ".")
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{sha[:16]}.", suffix=".tmp")
         try:
             try:  # plain fd writes: no buffered file object (its fstat/ioctl/lseek) per object
                 view = memoryview(data)
