@@ -148,6 +148,9 @@ def run_pipeline(args: argparse.Namespace, *, demo: bool, portals: list[str], ur
 
     from flows.nightly import nightly, without_heartbeats
 
+    if not api:
+        _temporary_server()
+
     params: dict[str, Any] = dict(
         data_dir=str(args.data_dir), portals=portals or None, urls=urls or None, demo=demo,
         registry=args.registry, fetch=_fetch_overrides(args, demo), runner=args.runner,
@@ -170,6 +173,28 @@ def run_pipeline(args: argparse.Namespace, *, demo: bool, portals: list[str], ur
     else:
         print(result["text"])
     return (0 if result["summary"]["ok"] else 1), result
+
+
+def _temporary_server() -> None:
+    """Start the process's temporary Prefect API server now (the flow and Dask workers use this one) with
+    a watchdog that stops it if this process is killed: Prefect stops it only from an atexit handler,
+    which a SIGKILL skips, leaving the server running after the run."""
+    import atexit
+
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.reaper import Reaper
+
+    server = SubprocessASGIServer()  # the singleton that Prefect's client would start on first use
+    server.start()
+    if server.server_process is None:
+        return
+    reaper = Reaper(server.server_process.pid)
+
+    def stop() -> None:  # registered after Prefect's own stop, so it runs first (atexit is LIFO)
+        server.stop()
+        reaper.disarm()
+    atexit.register(stop)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flows.reaper import Reaper
+
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_NAME = "nightly"
@@ -76,6 +78,7 @@ def local_server(port: int | None = None, timeout: float = 180.0) -> Iterator[st
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    reaper = Reaper(proc.pid)  # stops the server if `gongkai serve` itself is killed
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(url):
@@ -92,3 +95,4 @@ def local_server(port: int | None = None, timeout: float = 180.0) -> Iterator[st
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        reaper.disarm()

@@ -31,29 +31,61 @@ pytestmark = pytest.mark.slow
 
 
 def _start(args: list[str], stdout: object = subprocess.DEVNULL) -> subprocess.Popen:
-    # its own process group: the kill takes its children too (the temporary Prefect API server of
-    # `gongkai run`), as a scheduler killing a job does; a lone SIGKILL would leave that server orphaned
+    # its own process group: the kill takes its children too, as a scheduler killing a job does (the
+    # whole-run test kills the run process alone and checks that its watchdog stops the Prefect server)
     return subprocess.Popen([str(BIN), *args], stdout=stdout, stderr=subprocess.PIPE,  # type: ignore[arg-type]
                             env={**os.environ, "PYTHONUNBUFFERED": "0"}, start_new_session=True)
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)
+def _kill(proc: subprocess.Popen, group: bool = True) -> None:
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
     proc.wait()
 
 
-def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 60.0) -> bool:
-    """SIGKILL `proc` as soon as `ready()`; False if it exited first."""
+def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 60.0, group: bool = True) -> bool:
+    """SIGKILL `proc` (its process group unless `group=False`) as soon as `ready()`; False if it exited first."""
     t_end = time.monotonic() + timeout
     while time.monotonic() < t_end:
         if proc.poll() is not None:
             return False
         if ready():
-            _kill(proc)
+            _kill(proc, group)
             return True
         time.sleep(0.002)
     _kill(proc)
     raise AssertionError("stage never reached")
+
+
+def _children(pid: int, needle: str) -> list[int]:
+    """PIDs of `pid`'s child processes whose command line contains `needle` (Linux /proc)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and needle in cmd:
+            out.append(int(d.name))
+    return out
+
+
+def _gone(pid: int, timeout: float = 20.0) -> bool:
+    """The process exited (a zombie awaiting its reaper counts as gone)."""
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        try:
+            if (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _run(args: list[str], **kw: object) -> subprocess.CompletedProcess:
@@ -323,8 +355,20 @@ def test_kill_whole_run_then_rerun_loads_every_report_once(tmp_path: Path) -> No
     data = tmp_path / "data"
     args = ["run", "--demo", "--data-dir", str(data)]
     proc = _start(args)
-    hit = _kill_when(proc, lambda: any((data / "staging").glob("*/extract/*.parquet")), timeout=240)
+    servers: list[int] = []
+
+    def extracting() -> bool:
+        if any((data / "staging").glob("*/extract/*.parquet")):
+            servers.extend(_children(proc.pid, "uvicorn"))  # the run's temporary Prefect API server
+            return True
+        return False
+    # the run process alone, as the OOM killer would: its watchdog must stop the temporary server
+    hit = _kill_when(proc, extracting, timeout=240, group=False)
     assert hit, proc.stderr.read().decode() if proc.stderr else ""
+    try:
+        assert len(servers) == 1 and _gone(servers[0]), f"temporary Prefect server {servers} outlived the run"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever else is left of the group
     r = subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     counts = _warehouse_consistent(data)
