@@ -235,8 +235,7 @@ class _Crawler:
                 cols = [c for c, _ in _STATE_SCHEMA]
                 self._bulk("INSERT INTO crawl_state ({c}) SELECT {c} FROM _batch ON CONFLICT (url) DO UPDATE SET "
                            + ", ".join(f"{x} = EXCLUDED.{x}" for x in cols if x != "url"),
-                           _STATE_SCHEMA, [[r.get(c) for c in cols[:-1]] + [r.get("method") or "GET"]
-                                           for r in state.values()])
+                           _STATE_SCHEMA, [[r.get(c) for c in cols] for r in state.values()])
             if manifest:
                 self._bulk("INSERT INTO documents ({c}) SELECT {c} FROM _batch "
                            "ON CONFLICT (url, sha256) DO UPDATE SET last_seen = EXCLUDED.last_seen",
@@ -280,9 +279,9 @@ class _Crawler:
                                "attempts": int((prev or {}).get("attempts") or 0) + 1}
         if r.not_modified and prev and prev.get("sha256"):
             body = self.archive.get(prev["sha256"])
-            row.update(status="ok", http_status=304, sha256=prev["sha256"], error=None, fetched_at=now, method=r.method,
+            row.update(status="ok", http_status=304, sha256=prev["sha256"], error=None, fetched_at=now,
                        etag=r.etag or prev.get("etag"), last_modified=r.last_modified or prev.get("last_modified"),
-                       content_type=prev.get("content_type"))
+                       content_type=prev.get("content_type"), method=r.method)
             self._ops.append(("touch", (now, c, prev["sha256"])))
             return "unchanged", body, row
         if r.ok:
@@ -312,7 +311,8 @@ class _Crawler:
         keep = prev or {}
         row.update(status=event, http_status=r.status, error=err, sha256=keep.get("sha256"),
                    etag=keep.get("etag"), last_modified=keep.get("last_modified"),
-                   content_type=keep.get("content_type"), fetched_at=keep.get("fetched_at"), method=keep.get("method"))
+                   content_type=keep.get("content_type"), fetched_at=keep.get("fetched_at"),
+                   method=keep.get("method") or r.method)
         self.log(portal.id, c, kind, event, r.status, None, err)
         self._count_problem(ps, portal, event, c, err)
         return event, None, row
@@ -469,7 +469,7 @@ class _Crawler:
             arow = {"url": c, "portal_id": portal.id, "kind": "attachment", "parent_url": row["url"],
                     "title": a.text or row["title"], "year": report_year(a.text or "") or row["year"],
                     "status": "pending", "first_seen": (prev or {}).get("first_seen") or _now(),
-                    "attempts": (prev or {}).get("attempts") or 0}
+                    "attempts": (prev or {}).get("attempts") or 0, "method": (prev or {}).get("method") or "GET"}
             if prev:  # keep validators so a re-check can be a 304
                 arow.update({k: prev.get(k) for k in ("sha256", "etag", "last_modified", "content_type")})
             self.put_state(arow)

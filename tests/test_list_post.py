@@ -70,9 +70,11 @@ def test_a_405_switches_the_portal_and_the_next_run_remembers(world, tmp_path: P
     try:
         methods = dict(con.execute("SELECT method, count(*) FROM crawl_state WHERE portal_id = 'demo-hanweb-yunxi' "
                                    "AND kind = 'list' GROUP BY 1").fetchall())
+        unset = con.execute("SELECT count(*) FROM crawl_state WHERE method IS NULL").fetchone()
     finally:
         con.close()
     assert methods == {"GET": 1, "POST": 3}  # the column page, the three proxy groups
+    assert unset == (0,)  # articles, attachments (pending ones too) and failures say GET
 
 
 def test_a_proxy_that_answers_get_is_never_posted(world, tmp_path: Path) -> None:  # noqa: ANN001
