@@ -1,4 +1,4 @@
-"""Content-addressed raw archive: `DATA_DIR/raw/ab/cd/<sha256>`, plus the `documents` manifest.
+"""Content-addressed raw archive: `DATA_DIR/raw/ab/cd/<sha256>`, and the `documents` manifest row.
 
 File names come only from the sha256 of the bytes (never from URLs or headers), so nothing a server
 sends can choose a path, and the same bytes are stored once. Writes go to a temp file
@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import duckdb
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -167,22 +165,3 @@ class ManifestRow:
     year: int | None = None
     run_id: str | None = None
     method: str = "GET"  # POST: a list page of a site that answers only POST
-
-
-def record(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> bool:
-    """Insert a manifest row for (url, sha256) or refresh last_seen; True if the version is new."""
-    new = con.execute("SELECT 1 FROM documents WHERE url = ? AND sha256 = ?",
-                      [row.url, row.sha256]).fetchone() is None
-    con.execute(*record_op(row))  # insert, or refresh last_seen of the known version
-    return new
-
-
-def record_op(row: ManifestRow) -> tuple[str, list[object]]:
-    """The manifest upsert as (sql, params), for callers that batch writes into one transaction."""
-    return ("INSERT INTO documents (url, sha256, portal_id, kind, content_type, http_status, size, fetched_at,"
-            " last_seen, etag, last_modified, final_url, parent_url, title, year, run_id, method)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (url, sha256) DO UPDATE SET last_seen = EXCLUDED.last_seen",
-            [row.url, row.sha256, row.portal_id, row.kind, row.content_type, row.http_status, row.size,
-             row.fetched_at, row.fetched_at, row.etag, row.last_modified, row.final_url, row.parent_url,
-             row.title, row.year, row.run_id, row.method])
