@@ -5,10 +5,11 @@ Per host: at most `per_host_concurrency` requests in flight and request starts s
 `global_concurrency`. Retries with exponential backoff on 5xx, 429 (honouring Retry-After, which
 also holds back every other request to that host) and network errors. Redirects are followed by hand
 so every hop is confined and counted; bodies are streamed and cut at `max_body`. A request with a
-`form` is a POST (list pages of sites that answer only POST, e.g. Hanweb's jpage dataproxy.jsp). Requests go through
-httpx's API over aiohttp's connection pool (`aiohttp_transport`), with httpx's own transport for hosts
-whose responses only h11 can read. Requests go to the transport directly, not through an
-httpx.AsyncClient: redirects, headers, timeouts and cookies are handled here anyway, and the client's
+`form` is a POST (list pages of sites that answer only POST, e.g. Hanweb's jpage dataproxy.jsp).
+
+Requests are `httpx.Request`s sent over aiohttp's connection pool (`aiohttp_transport`), or httpx's own
+transport for hosts whose responses only h11 can read. They go to the transport directly, not through
+an httpx.AsyncClient: redirects, headers, timeouts and cookies are handled here anyway, and the client's
 per-request layers (URL merging, auth and redirect wrappers, a urllib cookie-jar pass over every
 response) cost ~15% of a fast crawl.
 """
@@ -138,6 +139,10 @@ class _TooBig(Exception):
 _MAX_HEADER_LINE = 16 * 1024
 
 
+def _pool_size(config: FetchConfig) -> int:
+    return max(config.global_concurrency, 1) * 2
+
+
 def aiohttp_transport(config: FetchConfig) -> httpx.AsyncBaseTransport:
     """httpx's API over aiohttp's connection pool (httpx-aiohttp). httpcore's pool checks every pooled
     connection's socket on each request, a third of a fast crawl's CPU; aiohttp's does not.
@@ -147,7 +152,7 @@ def aiohttp_transport(config: FetchConfig) -> httpx.AsyncBaseTransport:
     one), no decompression (httpx's Response decodes, so `max_body` counts decoded bytes), TLS
     verification with httpx's context (certifi, no SSL_CERT_FILE from the environment), httpx's pool
     size and keep-alive expiry. Redirects stay off (the transport passes allow_redirects=False)."""
-    n = max(config.global_concurrency, 1) * 2
+    n = _pool_size(config)
     ssl_context = _ssl_context()
 
     def session() -> aiohttp.ClientSession:  # called on first use, inside the running loop
@@ -200,7 +205,7 @@ class Fetcher:
         if not self._lenient_hosts or host_key(url) not in self._lenient_hosts:
             return self._transport
         if self._lenient is None:
-            n = max(self.config.global_concurrency, 1) * 2
+            n = _pool_size(self.config)
             self._lenient = httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=False,
                                                      limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
         return self._lenient
