@@ -164,15 +164,18 @@ class _Crawler:
                 if not how.known:
                     return await self._get_or_post(portal, url, prev, request, how)
         if how.post or posted:
-            return await self.fetcher.fetch(request[0], portal.policy(), form=request[1])
+            return await self._post(portal, request)
         return await self._get_or_post(portal, url, prev, request, how)
+
+    async def _post(self, portal: Portal, request: tuple[str, dict[str, str]]) -> FetchResult:
+        return await self.fetcher.fetch(request[0], portal.policy(), form=request[1])
 
     async def _get_or_post(self, portal: Portal, url: str, prev: dict[str, Any] | None,
                            request: tuple[str, dict[str, str]], how: _ListMethod) -> FetchResult:
         r = await self.fetch(portal, url, prev)
         how.known = how.known or r.status is not None
         if r.status == 405:
-            r2 = await self.fetcher.fetch(request[0], portal.policy(), form=request[1])
+            r2 = await self._post(portal, request)
             if r2.ok:
                 how.post = True
                 return r2
