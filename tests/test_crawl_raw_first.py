@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 import extract.crawl as crawl_mod
-from extract.crawl import CrawlConfig, crawl_portals
+from extract.crawl import CrawlConfig, CrawlSummary, crawl_portals
 from extract.demo.server import DemoServer
 from extract.demo.site import Site
 from extract.http import FetchConfig
@@ -30,6 +30,13 @@ def _site() -> Site:
         s.put(f"/r/{n}.html", f"<html><body><div id='zoom'>报告{n}<a href='/f/{n}.pdf'>附件.pdf</a></div></body></html>".encode())
         s.put(f"/f/{n}.pdf", b"%PDF-1.4 fake " + bytes([n]) * 100, "application/pdf")
     return s
+
+
+def _crawl(data_dir: Path) -> CrawlSummary:
+    with DemoServer({"t": _site()}) as srv:
+        portal = Portal(id="test-t", unit="测试镇", level="township", family="generic",
+                        entry_urls=(srv.url("t", "/list.html"),), allowed_hosts=(srv.hosts["t"],), allow_private=True)
+        return crawl_portals([portal], data_dir, config=CrawlConfig(fetch=FAST))
 
 
 def test_rows_commit_only_after_their_bytes_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,10 +62,7 @@ def test_rows_commit_only_after_their_bytes_are_written(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(crawl_mod._Crawler, "_put", put)
     monkeypatch.setattr(crawl_mod._Crawler, "_tx", tx)
-    with DemoServer({"t": _site()}) as srv:
-        portal = Portal(id="test-t", unit="测试镇", level="township", family="generic",
-                        entry_urls=(srv.url("t", "/list.html"),), allowed_hosts=(srv.hosts["t"],), allow_private=True)
-        summary = crawl_portals([portal], tmp_path, config=CrawlConfig(fetch=FAST))
+    summary = _crawl(tmp_path)
     ps = summary.portals["test-t"]
     assert summary.ok and ps.new == 10 and len(set(checked)) >= 11  # 5 articles, 5 attachments, the list page
     con = duckdb.connect(str(tmp_path / "gongkai.duckdb"), read_only=True)
@@ -91,9 +95,6 @@ def test_rows_commit_only_after_their_files_are_synced(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(RawArchive, "sync", sync)
     monkeypatch.setattr(crawl_mod._Crawler, "_tx", tx)
-    with DemoServer({"t": _site()}) as srv:
-        portal = Portal(id="test-t", unit="测试镇", level="township", family="generic",
-                        entry_urls=(srv.url("t", "/list.html"),), allowed_hosts=(srv.hosts["t"],), allow_private=True)
-        summary = crawl_portals([portal], tmp_path, config=CrawlConfig(fetch=FAST))
+    summary = _crawl(tmp_path)
     assert summary.ok and summary.portals["test-t"].new == 10
     assert len(set(committed)) >= 11  # 5 articles, 5 attachments, the list page (robots.txt: 404 here)

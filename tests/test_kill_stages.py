@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_reaper import _wait_gone
 
 from extract.demo.server import DemoServer
 from extract.demo.site import Fault, build_demo
@@ -73,19 +74,6 @@ def _children(pid: int, needle: str) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid and needle in cmd:
             out.append(int(d.name))
     return out
-
-
-def _gone(pid: int, timeout: float = 20.0) -> bool:
-    """The process exited (a zombie awaiting its reaper counts as gone)."""
-    t_end = time.monotonic() + timeout
-    while time.monotonic() < t_end:
-        try:
-            if (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        except OSError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _run(args: list[str], **kw: object) -> subprocess.CompletedProcess:
@@ -366,7 +354,7 @@ def test_kill_whole_run_then_rerun_loads_every_report_once(tmp_path: Path) -> No
     hit = _kill_when(proc, extracting, timeout=240, group=False)
     assert hit, proc.stderr.read().decode() if proc.stderr else ""
     try:
-        assert len(servers) == 1 and _gone(servers[0]), f"temporary Prefect server {servers} outlived the run"
+        assert len(servers) == 1 and _wait_gone(servers[0], 20.0), f"temporary Prefect server {servers} outlived the run"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # whatever else is left of the group
     r = subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=400)
